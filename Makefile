@@ -1,0 +1,92 @@
+# Unwind: every target sets itself up first (venv, node packages, compiler), then does its job.
+# Nothing here writes outside the project folder: tool homes live under .build/.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+ROOT   := $(CURDIR)
+BUILD  := $(ROOT)/.build
+VENV   := $(ROOT)/.venv
+PYTHON ?= python3
+
+# Tool homes inside the project (toolchain.md pitfall 6): no run depends on a home folder.
+export APE_DATA_FOLDER    := $(BUILD)/ape-data
+export SOLCX_BINARY_PATH  := $(BUILD)/solcx
+export MPLCONFIGDIR       := $(BUILD)/matplotlib
+export HYPOTHESIS_STORAGE_DIRECTORY := $(BUILD)/hypothesis
+export PATH := $(VENV)/bin:$(ROOT)/node_modules/.bin:$(PATH)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+SOLC_VERSION := 0.8.28
+VENV_STAMP   := $(VENV)/.unwind-installed
+NODE_STAMP   := $(ROOT)/node_modules/.unwind-installed
+SOLC_BIN     := $(SOLCX_BINARY_PATH)/solc-v$(SOLC_VERSION)
+
+.PHONY: help setup test demo fuzz bench compile clean distclean
+
+help:
+	@echo "make demo   set up, start a local anvil, deploy Unwind and run the main story"
+	@echo "make test   set up and run the whole test suite (ape test) against anvil"
+	@echo "make fuzz   deep property runs"
+	@echo "make bench  gas and keeper figures as JSON and plots under bench/results/"
+
+# --- set-up -------------------------------------------------------------------------------
+
+$(BUILD)/.prereqs-ok: toolchain/check-prereqs.sh
+	@bash toolchain/check-prereqs.sh
+	@mkdir -p $(BUILD) && touch $@
+
+$(VENV_STAMP): pyproject.toml requirements.lock | $(BUILD)/.prereqs-ok
+	@echo "unwind: installing the Python environment into .venv (pinned by requirements.lock)"
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/pip install --quiet -r requirements.lock \
+	  || { echo "unwind: pip could not install requirements.lock: is PyPI reachable? (the error is above)" >&2; exit 1; }
+	@# The project folder goes on the venv's path (as an editable install would) so that
+	@# `import unwind` works in ape scripts, tests and keepers started from anywhere.
+	@$(VENV)/bin/python -c 'import site, sys; open(site.getsitepackages()[0] + "/unwind-project.pth", "w").write(sys.argv[1] + "\n")' $(ROOT)
+	@touch $@
+
+$(NODE_STAMP): package.json package-lock.json | $(BUILD)/.prereqs-ok
+	@echo "unwind: installing node packages (anvil, solc-js, OpenZeppelin) from package-lock.json"
+	@npm ci --ignore-scripts --no-audit --no-fund --loglevel=error \
+	  || { echo "unwind: npm ci failed: is the npm registry reachable? (the error is above)" >&2; exit 1; }
+	@touch $@
+
+$(SOLC_BIN): toolchain/solc.cjs $(NODE_STAMP)
+	@mkdir -p $(SOLCX_BINARY_PATH)
+	@ln -sf $(ROOT)/toolchain/solc.cjs $@
+	@$@ --version | grep -q "Version: $(SOLC_VERSION)" \
+	  || { echo "unwind: the solc-js shim did not report version $(SOLC_VERSION)" >&2; rm -f $@; exit 1; }
+
+# anvil comes from npm as a real binary (node_modules/.bin/anvil), so signals reach it directly.
+# The npm package exists for Linux x64 only; elsewhere bring anvil 1.7.1 on PATH yourself.
+$(BUILD)/.anvil-ok: $(NODE_STAMP)
+	@command -v anvil >/dev/null \
+	  || { echo "unwind: anvil not found: npm ships it for Linux x64 only; on $$(uname -sm) install foundry's anvil 1.7.1 and put it on PATH" >&2; exit 1; }
+	@touch $@
+
+setup: $(VENV_STAMP) $(NODE_STAMP) $(SOLC_BIN) $(BUILD)/.anvil-ok
+
+# --- jobs ---------------------------------------------------------------------------------
+
+compile: setup
+	ape compile
+
+test: setup
+	ape test tests/ $(TEST_ARGS)
+
+demo: setup
+	ape run demo
+
+fuzz: setup
+	UNWIND_PROFILE=deep ape test tests/invariants $(TEST_ARGS)
+
+bench: setup
+	ape run bench
+
+clean:
+	rm -rf $(BUILD) .pytest_cache bench/results/*.tmp
+
+distclean: clean
+	rm -rf $(VENV) node_modules

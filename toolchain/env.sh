@@ -1,0 +1,9 @@
+# Source this to use ape, anvil and the compiler by hand with the same settings as make:
+#   source toolchain/env.sh
+_unwind_root="$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")/.." && pwd)"
+export APE_DATA_FOLDER="$_unwind_root/.build/ape-data"
+export SOLCX_BINARY_PATH="$_unwind_root/.build/solcx"
+export MPLCONFIGDIR="$_unwind_root/.build/matplotlib"
+export HYPOTHESIS_STORAGE_DIRECTORY="$_unwind_root/.build/hypothesis"
+export PATH="$_unwind_root/.venv/bin:$_unwind_root/node_modules/.bin:$PATH"
+unset _unwind_root

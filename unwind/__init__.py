@@ -1,0 +1,1 @@
+"""Unwind: Python toolchain (deploy, keeper, scenarios, risk tools)."""

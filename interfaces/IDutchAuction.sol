@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IOracleAdapter} from "./IOracleAdapter.sol";
+
+/// @title Unwind Dutch auction
+/// @notice Sells collateral seized by the liquidation engine for debt tokens, at a price that
+///         starts high and falls over time, so keepers compete on price without an English
+///         auction's bidding war (Black Thursday 2020: congested English auctions sold about
+///         $8.3M of ETH for 0 DAI).
+///
+///         PRICE. An auction starts at `top = oracle.auctionStartPrice(token) * buffer` (the
+///         larger of the current and the delayed price, so a depressed price never sets the start)
+///         and falls by the collateral's curve: LINEAR to zero over `duration`, EXPONENTIAL by the
+///         factor `cut` every second, or STAIRSTEP (`cut` every `step` seconds). Prices are WAD
+///         debt wei per whole collateral token.
+///
+///         FLOOR. No collateral is ever sold below `current * (1 - maxDiscount)`, where `current`
+///         is the oracle's latest accepted price at the time of the take (maxDiscount <= 25%;
+///         default 20%). When the curve falls below that floor, or the auction is older than
+///         `maxAge`, the auction needs a `redo`: anyone may restart it from the current reference
+///         and earn the redo incentive. When the oracle has no accepted price, the floor is
+///         `top / buffer * (1 - maxDiscount)`, the reference it started from.
+///
+///         TAKE. `take(id, amount, maxPrice, receiver, data)` buys up to `amount` collateral at the
+///         current price if it is <= maxPrice. The taker pays `owe = ceil(slice * price)`. A take
+///         never leaves a tab below the vault's dust floor: it is trimmed so the rest is 0 or at
+///         least `dust`. When the tab is paid, the collateral left returns to its owner's vault
+///         position; when the collateral runs out first, the buffer absorbs the shortfall (and
+///         records bad debt beyond its surplus).
+///
+///         CIRCUIT BREAKER. `stopLevel`: 0 all on, 1 no new auctions, 2 no new auctions and no
+///         redo, 3 nothing (no takes either).
+///
+///         ACCOUNTING. `totalDebt()` (sum of tabs) is the auction term of the identity in
+///         ILiquidityBuffer; `debtOf(collateralId)` feeds the engine's caps.
+interface IDutchAuction {
+    // --- Types ---
+
+    enum Curve {
+        Linear,
+        Exponential,
+        Stairstep
+    }
+
+    struct AuctionParams {
+        Curve curve;
+        uint64 buffer; // [wad] start price over the reference, >= 1
+        uint32 duration; // [seconds] Linear: time to fall to zero
+        uint96 cut; // [ray] Exponential/Stairstep: price multiplier per second/step, < 1
+        uint32 step; // [seconds] Stairstep: length of a step
+        uint32 maxAge; // [seconds] older auctions need a redo
+        uint64 maxDiscount; // [wad] floor below the current reference price, <= 0.25
+        uint96 redoTip; // [wad] flat redo incentive
+        uint64 redoChip; // [wad] redo incentive as a share of the tab
+    }
+
+    /// @notice One running auction.
+    struct Sale {
+        uint128 lot; // [token units] collateral left to sell
+        uint128 tab; // [wad] debt tokens left to raise (principal + penalty)
+        address owner; // the liquidated account: leftovers go back to it
+        uint40 startedAt; // [timestamp] start or last redo
+        uint8 collateralId;
+        uint32 index; // position in the active list
+        uint8 decimals; // of the collateral token
+        address token;
+        uint128 top; // [wad price] starting price
+    }
+
+    // --- Errors ---
+
+    error AuctionNotRunning(uint256 id);
+    error AuctionNeedsRedo(uint256 id);
+    error AuctionDoesNotNeedRedo(uint256 id);
+    error PriceAboveMax(uint256 price, uint256 maxPrice);
+    error StopLevel(uint256 level);
+    error InvalidParameter(string name, uint256 value, uint256 min, uint256 max);
+    error UnknownCollateral(uint256 id);
+    error ZeroAddress();
+    error ZeroAmount();
+    error NoPrice(address token);
+    error ForbiddenReceiver(address receiver);
+    error DustLeft(uint256 remainingTab, uint256 dust);
+
+    // --- Events ---
+
+    event Kick(
+        uint256 indexed id,
+        address indexed owner,
+        uint256 indexed collateralId,
+        uint256 lot,
+        uint256 tab,
+        uint256 top,
+        address kicker
+    );
+    event Take(
+        uint256 indexed id, address indexed taker, uint256 price, uint256 slice, uint256 owe, uint256 tab, uint256 lot
+    );
+    event Redo(uint256 indexed id, address indexed keeper, uint256 top, uint256 incentive);
+    event AuctionEnded(uint256 indexed id, uint256 leftover, uint256 shortfall);
+    event AuctionParamsSet(uint256 indexed collateralId, AuctionParams params);
+    event StopLevelSet(uint256 level);
+
+    // --- Keeper entry points ---
+
+    /// @notice Buy up to `amount` of auction `id`'s collateral at the current price, if it is at
+    ///         most `maxPrice`. Collateral goes to `receiver`; with non-empty `data`,
+    ///         `receiver.onUnwindTake` is called before payment is collected from the caller.
+    /// @return slice collateral bought [token units]
+    /// @return owe debt tokens paid [wad]
+    function take(uint256 id, uint256 amount, uint256 maxPrice, address receiver, bytes calldata data)
+        external
+        returns (uint256 slice, uint256 owe);
+
+    /// @notice Restart an auction that is older than maxAge or whose price fell below the floor,
+    ///         from the current reference price; pays `keeper` the redo incentive from the buffer
+    ///         when the auction is not dust.
+    function redo(uint256 id, address keeper) external;
+
+    // --- Engine entry point ---
+
+    /// @notice Engine-only: start an auction for `lot` of collateral `collateralId` (already
+    ///         transferred here) to raise `tab` for `owner`, starting at `referencePrice * buffer`
+    ///         (the engine passes the oracle's auctionStartPrice). Returns the auction id.
+    function kick(
+        uint256 collateralId,
+        address token,
+        uint8 decimals,
+        uint256 lot,
+        uint256 tab,
+        uint256 referencePrice,
+        address owner,
+        address kicker
+    ) external returns (uint256 id);
+
+    // --- Views ---
+
+    /// @notice Ids of running auctions (keeper view).
+    function list() external view returns (uint256[] memory);
+
+    /// @notice Number of running auctions.
+    function count() external view returns (uint256);
+
+    /// @notice Status of auction `id`: whether it needs a redo, its current price, lot and tab.
+    function getStatus(uint256 id) external view returns (bool needsRedo, uint256 price, uint256 lot, uint256 tab);
+
+    function sales(uint256 id) external view returns (Sale memory);
+
+    /// @notice Sum of the tabs of running auctions [wad].
+    function totalDebt() external view returns (uint256);
+
+    /// @notice Sum of the tabs of running auctions of one collateral [wad].
+    function debtOf(uint256 collateralId) external view returns (uint256);
+
+    function params(uint256 collateralId) external view returns (AuctionParams memory);
+
+    function stopLevel() external view returns (uint256);
+
+    function oracle() external view returns (IOracleAdapter);
+
+    // --- Governance ---
+
+    function setParams(uint256 collateralId, AuctionParams calldata p) external;
+
+    /// @notice Guardian: raise the stop level at once. Governance: set any level.
+    function setStopLevel(uint256 level) external;
+}

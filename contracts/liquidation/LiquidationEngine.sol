@@ -1,0 +1,514 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {FixedPointMathLib as FPM} from "solady/utils/FixedPointMathLib.sol";
+import {Governed} from "../governance/Governed.sol";
+import {ILiquidationEngine} from "../../interfaces/ILiquidationEngine.sol";
+import {IVault} from "../../interfaces/IVault.sol";
+import {IDutchAuction} from "../../interfaces/IDutchAuction.sol";
+import {IDebtToken} from "../../interfaces/IDebtToken.sol";
+import {IOracleAdapter} from "../../interfaces/IOracleAdapter.sol";
+
+/// @title LiquidationEngine
+/// @notice Partial, dust-safe, capped liquidations that hand collateral to Dutch auctions.
+///         See ILiquidationEngine for the rules.
+contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTransient {
+    // --- Constants ---
+    uint256 internal constant WAD = 1e18;
+    uint256 internal constant MAX_TARGET_HEALTH = 2e18; // [wad]
+    uint256 internal constant MAX_LOT_MARGIN = 0.25e18; // [wad]
+    uint256 internal constant MAX_UNPAUSE_GRACE = 1 days;
+
+    /// @dev Why a planned liquidation cannot go ahead (batch skips these instead of reverting).
+    enum Block {
+        None,
+        Healthy,
+        Guarded,
+        Cap
+    }
+
+    /// @dev An account as the planner sees it.
+    struct Book {
+        uint256 debt; // [wad]
+        IVault.HeldCollateral[] held;
+        uint256[] values; // [wad] value of each held collateral at its liquidation price
+        IOracleAdapter.Quote[] quotes;
+    }
+
+    IVault public immutable vault;
+    IDutchAuction public immutable auction;
+    IDebtToken public immutable debtToken;
+    address public immutable buffer;
+
+    // --- Storage ---
+    uint256 public override targetHealth; // [wad]
+    uint256 public override lotMargin; // [wad]
+    uint256 public override tip; // [wad]
+    uint256 public override chip; // [wad]
+    uint256 public override globalCap; // [wad]
+    mapping(uint256 id => uint256) public override collateralCap; // [wad]
+    bool public override paused;
+    uint256 public override resumeAt; // [timestamp]
+    uint256 public override unpauseGrace; // [seconds]
+
+    constructor(address admin, IVault vault_, IDutchAuction auction_, IDebtToken debtToken_, address buffer_)
+        Governed(admin)
+    {
+        if (
+            address(vault_) == address(0) || address(auction_) == address(0) || address(debtToken_) == address(0)
+                || buffer_ == address(0)
+        ) revert ZeroAddress();
+        vault = vault_;
+        auction = auction_;
+        debtToken = debtToken_;
+        buffer = buffer_;
+        targetHealth = 1.25e18;
+        lotMargin = 0.2e18;
+        unpauseGrace = 30 minutes;
+    }
+
+    // --- Entry points ---
+
+    /// @inheritdoc ILiquidationEngine
+    function liquidate(address account, address keeper)
+        external
+        nonReentrant
+        returns (uint256 debtClosed, uint256[] memory auctionIds)
+    {
+        _checkOpen();
+        if (keeper == address(0)) revert ZeroAddress();
+        uint256 penalty;
+        uint256 incentive;
+        (debtClosed, penalty, incentive, auctionIds) = _liquidate(account, keeper, true);
+        _payOut(keeper, penalty, incentive);
+    }
+
+    /// @inheritdoc ILiquidationEngine
+    function liquidateBatch(address[] calldata accounts, address keeper)
+        external
+        nonReentrant
+        returns (uint256 liquidated)
+    {
+        _checkOpen();
+        if (keeper == address(0)) revert ZeroAddress();
+        uint256 penalties;
+        uint256 incentives;
+        for (uint256 i; i < accounts.length; ++i) {
+            (uint256 closed, uint256 penalty, uint256 incentive,) = _liquidate(accounts[i], keeper, false);
+            if (closed > 0) {
+                ++liquidated;
+                penalties += penalty;
+                incentives += incentive;
+            }
+        }
+        _payOut(keeper, penalties, incentives);
+    }
+
+    // --- Views ---
+
+    /// @inheritdoc ILiquidationEngine
+    function previewLiquidate(address account) external view returns (Preview memory p) {
+        IVault.HeldCollateral[] memory held = vault.heldCollateral(account);
+        IOracleAdapter oracle = vault.oracle();
+        IOracleAdapter.Quote[] memory quotes = new IOracleAdapter.Quote[](held.length);
+        for (uint256 i; i < held.length; ++i) {
+            quotes[i] = oracle.peek(held[i].token);
+        }
+        (p,,) = _plan(vault.debtOf(account), held, quotes);
+    }
+
+    // --- Governance ---
+
+    /// @inheritdoc ILiquidationEngine
+    function setTargetHealth(uint256 target) external onlyRole(GOVERNOR_ROLE) {
+        if (target <= WAD || target > MAX_TARGET_HEALTH) {
+            revert InvalidParameter("targetHealth", target, WAD + 1, MAX_TARGET_HEALTH);
+        }
+        targetHealth = target;
+        emit ParameterSet("targetHealth", 0, target);
+    }
+
+    /// @inheritdoc ILiquidationEngine
+    function setLotMargin(uint256 margin) external onlyRole(GOVERNOR_ROLE) {
+        if (margin > MAX_LOT_MARGIN) revert InvalidParameter("lotMargin", margin, 0, MAX_LOT_MARGIN);
+        lotMargin = margin;
+        emit ParameterSet("lotMargin", 0, margin);
+    }
+
+    /// @inheritdoc ILiquidationEngine
+    function setIncentive(uint256 tip_, uint256 chip_) external onlyRole(GOVERNOR_ROLE) {
+        uint256 dust = vault.dust();
+        uint256 n = vault.collateralCount();
+        uint256 minPenalty = type(uint256).max;
+        for (uint256 i; i < n; ++i) {
+            uint256 pen = vault.collateral(i).penalty;
+            if (pen < minPenalty) minPenalty = pen;
+        }
+        if (n == 0) minPenalty = 0;
+        // On a dust-sized liquidation the incentive must not exceed the penalty.
+        uint256 maxAtDust = FPM.mulDiv(minPenalty, dust, WAD);
+        if (chip_ > minPenalty) revert InvalidParameter("chip", chip_, 0, minPenalty);
+        uint256 atDust = tip_ + FPM.mulDivUp(chip_, dust, WAD);
+        if (atDust > maxAtDust) revert InvalidParameter("tip+chip*dust", atDust, 0, maxAtDust);
+        tip = tip_;
+        chip = chip_;
+        emit ParameterSet("tip", 0, tip_);
+        emit ParameterSet("chip", 0, chip_);
+    }
+
+    /// @inheritdoc ILiquidationEngine
+    function setGlobalCap(uint256 cap) external onlyRole(GOVERNOR_ROLE) {
+        globalCap = cap;
+        emit ParameterSet("globalCap", 0, cap);
+    }
+
+    /// @inheritdoc ILiquidationEngine
+    function setCollateralCap(uint256 id, uint256 cap) external onlyRole(GOVERNOR_ROLE) {
+        if (id >= vault.collateralCount()) revert InvalidParameter("collateralId", id, 0, vault.collateralCount());
+        collateralCap[id] = cap;
+        emit ParameterSet("collateralCap", id, cap);
+    }
+
+    /// @inheritdoc ILiquidationEngine
+    function setUnpauseGrace(uint256 grace) external onlyRole(GOVERNOR_ROLE) {
+        if (grace > MAX_UNPAUSE_GRACE) revert InvalidParameter("unpauseGrace", grace, 0, MAX_UNPAUSE_GRACE);
+        unpauseGrace = grace;
+        emit ParameterSet("unpauseGrace", 0, grace);
+    }
+
+    /// @inheritdoc ILiquidationEngine
+    function pause() external onlyRole(GUARDIAN_ROLE) {
+        paused = true;
+        emit LiquidationsPausedSet(true, 0);
+    }
+
+    /// @inheritdoc ILiquidationEngine
+    function unpause() external onlyRole(GOVERNOR_ROLE) {
+        paused = false;
+        resumeAt = block.timestamp + unpauseGrace;
+        emit LiquidationsPausedSet(false, resumeAt);
+    }
+
+    // --- Internal: execution ---
+
+    function _checkOpen() internal view {
+        if (paused) revert LiquidationsPaused();
+        if (block.timestamp < resumeAt) revert LiquidationGrace(resumeAt);
+        if (vault.shutdown()) revert ShutdownActive();
+    }
+
+    function _liquidate(address account, address keeper, bool strict)
+        internal
+        returns (uint256 debtClosed, uint256 penalty, uint256 incentive, uint256[] memory auctionIds)
+    {
+        (uint256 debt, uint256 art, IVault.HeldCollateral[] memory held) = vault.liquidationSnapshot(account);
+        (Preview memory p, Block blocked, uint256 detail) = _plan(debt, held, _quotes(held, true));
+        if (blocked != Block.None) {
+            if (!strict) return (0, 0, 0, auctionIds);
+            if (blocked == Block.Healthy) revert NotLiquidatable(account, p.health);
+            if (blocked == Block.Guarded) revert OracleGuarded(held[detail].token, p.guard);
+            revert LiquidationCapReached(detail, _room(detail));
+        }
+        // Remove debt in normalised units, rounded down: what remains is never below the plan.
+        uint256 artToRemove = p.debtToClose == debt ? art : FPM.mulDiv(art, p.debtToClose, debt);
+        debtClosed = _confiscate(account, p.seizures, artToRemove);
+        (penalty, auctionIds) = _kickAll(account, keeper, p, held, debtClosed);
+        incentive = tip + FPM.mulDiv(chip, debtClosed, WAD);
+        if (incentive > penalty) incentive = penalty;
+        emit Liquidate(account, keeper, debtClosed, penalty, incentive, p.health);
+    }
+
+    function _quotes(IVault.HeldCollateral[] memory held, bool advance)
+        internal
+        returns (IOracleAdapter.Quote[] memory quotes)
+    {
+        IOracleAdapter oracle = vault.oracle();
+        quotes = new IOracleAdapter.Quote[](held.length);
+        for (uint256 i; i < held.length; ++i) {
+            quotes[i] = advance ? oracle.update(held[i].token) : oracle.peek(held[i].token);
+        }
+    }
+
+    function _confiscate(address account, Seizure[] memory seizures, uint256 artToRemove)
+        internal
+        returns (uint256 debtRemoved)
+    {
+        uint256 n = seizures.length;
+        uint8[] memory ids = new uint8[](n);
+        uint256[] memory lots = new uint256[](n);
+        for (uint256 i; i < n; ++i) {
+            ids[i] = seizures[i].collateralId;
+            lots[i] = seizures[i].lot;
+        }
+        debtRemoved = vault.confiscate(account, ids, lots, artToRemove, address(auction));
+    }
+
+    /// @dev One auction per seized collateral. The vault's exact debt change is split like the
+    ///      plan (the last seizure takes the rounding rest); each tab adds its penalty, rounded up.
+    function _kickAll(
+        address account,
+        address keeper,
+        Preview memory p,
+        IVault.HeldCollateral[] memory held,
+        uint256 debtClosed
+    ) internal returns (uint256 penalty, uint256[] memory auctionIds) {
+        uint256 n = p.seizures.length;
+        auctionIds = new uint256[](n);
+        uint256 assigned;
+        for (uint256 i; i < n; ++i) {
+            Seizure memory s = p.seizures[i];
+            uint256 principal = i + 1 == n ? debtClosed - assigned : FPM.mulDiv(debtClosed, s.debt, p.debtToClose);
+            assigned += principal;
+            uint256 pen = FPM.mulDivUp(principal, held[_indexOf(held, s.collateralId)].penalty, WAD);
+            penalty += pen;
+            auctionIds[i] = _kick(s, principal + pen, account, keeper);
+        }
+    }
+
+    function _kick(Seizure memory s, uint256 tab, address account, address keeper) internal returns (uint256) {
+        return auction.kick(s.collateralId, s.token, s.decimals, s.lot, tab, s.startPrice, account, keeper);
+    }
+
+    /// @dev The penalty is minted now (the auction's tab will burn it back): the keeper's share
+    ///      to the keeper, the rest to the buffer.
+    function _payOut(address keeper, uint256 penalty, uint256 incentive) internal {
+        if (incentive > 0) debtToken.mint(keeper, incentive);
+        if (penalty > incentive) debtToken.mint(buffer, penalty - incentive);
+    }
+
+    // --- Internal: planning (pure arithmetic over a snapshot) ---
+
+    /// @dev Work out the liquidation of an account with `debt` and `held` collateral at `quotes`.
+    ///      Returns the plan, or why it cannot go ahead (`detail`: the held index for Guarded,
+    ///      the collateral id for Cap).
+    function _plan(uint256 debt, IVault.HeldCollateral[] memory held, IOracleAdapter.Quote[] memory quotes)
+        internal
+        view
+        returns (Preview memory p, Block blocked, uint256 detail)
+    {
+        p.debt = debt;
+        p.health = type(uint256).max;
+        if (debt == 0) return (p, Block.Healthy, 0);
+
+        uint256[] memory values = new uint256[](held.length);
+        uint256 weighted;
+        for (uint256 i; i < held.length; ++i) {
+            uint256 price = quotes[i].liquidationPrice;
+            if (price == 0) {
+                p.guard = quotes[i].guard;
+                // Health for reporting at the last accepted price; the liquidation is blocked.
+                price = quotes[i].current;
+                blocked = Block.Guarded;
+                detail = i;
+            }
+            values[i] = FPM.fullMulDiv(held[i].amount, price, 10 ** held[i].decimals);
+            weighted += FPM.mulDiv(values[i], held[i].liquidationThreshold, WAD);
+        }
+        p.health = FPM.fullMulDiv(weighted, WAD, debt);
+        if (p.health >= WAD) return (p, Block.Healthy, 0);
+        if (blocked != Block.None) return (p, blocked, detail);
+        p.liquidatable = true;
+
+        p.seizures = _seizures(Book(debt, held, values, quotes), weighted);
+        for (uint256 i; i < p.seizures.length; ++i) {
+            uint256 pen = held[_indexOf(held, p.seizures[i].collateralId)].penalty;
+            p.seizures[i].tab = p.seizures[i].debt + FPM.mulDivUp(p.seizures[i].debt, pen, WAD);
+        }
+        (blocked, detail) = _applyCaps(p);
+        if (blocked != Block.None) {
+            p.liquidatable = false;
+            return (p, blocked, detail);
+        }
+        for (uint256 i; i < p.seizures.length; ++i) {
+            p.debtToClose += p.seizures[i].debt;
+            p.penalty += p.seizures[i].tab - p.seizures[i].debt;
+        }
+        p.incentive = tip + FPM.mulDiv(chip, p.debtToClose, WAD);
+        if (p.incentive > p.penalty) p.incentive = p.penalty;
+    }
+
+    /// @dev The smallest close that restores `targetHealth`, seizing in id order; else everything.
+    function _seizures(Book memory b, uint256 weighted) internal view returns (Seizure[] memory out) {
+        out = new Seizure[](b.held.length);
+        uint256 n;
+        uint256 closed;
+        bool restored;
+        for (uint256 i; i < b.held.length; ++i) {
+            (uint256 x, bool done, uint256 k) = _closeAgainst(b.held[i], b.values[i], b.debt - closed, weighted);
+            if (x > 0) {
+                out[n++] = _seizure(b.held[i], b.quotes[i], x, k);
+                closed += x;
+            }
+            if (done) {
+                restored = true;
+                break;
+            }
+            // This collateral is taken whole: its weight leaves the account.
+            uint256 gone = FPM.mulDiv(b.values[i], b.held[i].liquidationThreshold, WAD);
+            weighted = weighted > gone ? weighted - gone : 0;
+        }
+        assembly {
+            mstore(out, n)
+        }
+        return _applyDust(b, out, closed, restored);
+    }
+
+    /// @dev Debt to close against one collateral to reach the target, or its whole capacity.
+    function _closeAgainst(IVault.HeldCollateral memory h, uint256 value, uint256 remainingDebt, uint256 weighted)
+        internal
+        view
+        returns (uint256 x, bool done, uint256 k)
+    {
+        // Value moved to the auction per unit of debt closed: (1 + penalty) / (1 - margin).
+        k = FPM.mulDivUp(WAD + h.penalty, WAD, WAD - lotMargin);
+        x = FPM.fullMulDiv(value, WAD, k); // the most debt this collateral can close
+        uint256 w = FPM.mulDivUp(k, h.liquidationThreshold, WAD);
+        uint256 target = targetHealth;
+        if (target > w) {
+            // (weighted - x*w) / (remainingDebt - x) = target  =>  x = (target*D - weighted) / (target - w)
+            uint256 goal = FPM.mulDivUp(target, remainingDebt, WAD);
+            uint256 need = goal > weighted ? FPM.mulDivUp(goal - weighted, WAD, target - w) : 0;
+            if (need <= x) {
+                x = need;
+                done = true;
+            }
+        }
+        if (x >= remainingDebt) {
+            x = remainingDebt;
+            done = true;
+        }
+    }
+
+    /// @dev Close at least min(debt, dust) and leave 0 or at least dust; otherwise seize all.
+    function _applyDust(Book memory b, Seizure[] memory out, uint256 closed, bool restored)
+        internal
+        view
+        returns (Seizure[] memory)
+    {
+        uint256 dust = vault.dust();
+        uint256 debt = b.debt;
+        if (!restored || out.length == 0 || (closed < debt && debt - closed < dust)) return _seizeAll(b);
+        if (closed < dust && closed < debt) {
+            uint256 minClose = dust < debt ? dust : debt;
+            if (minClose < debt && debt - minClose < dust) return _seizeAll(b);
+            uint256 j = _indexOf(b.held, out[0].collateralId);
+            uint256 k = FPM.mulDivUp(WAD + b.held[j].penalty, WAD, WAD - lotMargin);
+            Seizure memory bumped = _seizure(b.held[j], b.quotes[j], out[0].debt + minClose - closed, k);
+            if (bumped.lot >= b.held[j].amount) return _seizeAll(b);
+            out[0] = bumped;
+        }
+        return out;
+    }
+
+    /// @dev Seize debt `x` against one collateral: the lot covers `x * k` of value, capped at all of it.
+    function _seizure(IVault.HeldCollateral memory h, IOracleAdapter.Quote memory q, uint256 x, uint256 k)
+        internal
+        pure
+        returns (Seizure memory s)
+    {
+        uint256 lot = FPM.fullMulDivUp(FPM.mulDivUp(x, k, WAD), 10 ** h.decimals, q.liquidationPrice);
+        s = Seizure({
+            collateralId: h.id,
+            token: h.token,
+            decimals: h.decimals,
+            lot: lot < h.amount ? lot : h.amount,
+            debt: x,
+            tab: 0,
+            startPrice: q.auctionStartPrice
+        });
+    }
+
+    /// @dev Full liquidation: every collateral, the debt split by collateral value.
+    function _seizeAll(Book memory b) internal pure returns (Seizure[] memory out) {
+        uint256 totalValue;
+        uint256 n;
+        for (uint256 i; i < b.held.length; ++i) {
+            totalValue += b.values[i];
+            if (b.held[i].amount > 0) ++n;
+        }
+        out = new Seizure[](n);
+        uint256 assigned;
+        uint256 k;
+        for (uint256 i; i < b.held.length; ++i) {
+            IVault.HeldCollateral memory h = b.held[i];
+            if (h.amount == 0) continue;
+            uint256 x;
+            if (k + 1 == n) x = b.debt - assigned;
+            else if (totalValue > 0) x = FPM.fullMulDiv(b.debt, b.values[i], totalValue);
+            assigned += x;
+            out[k++] = Seizure({
+                collateralId: h.id,
+                token: h.token,
+                decimals: h.decimals,
+                lot: h.amount,
+                debt: x,
+                tab: 0,
+                startPrice: b.quotes[i].auctionStartPrice
+            });
+        }
+    }
+
+    /// @dev Cut the plan down to the room under the global and per-collateral caps. Seizures
+    ///      carry their tabs; a cut seizure keeps its proportions and the ones after it are dropped.
+    function _applyCaps(Preview memory p) internal view returns (Block, uint256) {
+        uint256 total = auction.totalDebt();
+        uint256 globalRoom = globalCap > total ? globalCap - total : 0;
+        uint256 closed;
+        for (uint256 i; i < p.seizures.length; ++i) {
+            Seizure memory s = p.seizures[i];
+            uint256 room = _collateralRoom(s.collateralId);
+            if (globalRoom < room) room = globalRoom;
+            if (s.tab > room) return _cut(p, i, closed, room);
+            globalRoom -= s.tab;
+            closed += s.debt;
+        }
+        return (Block.None, 0);
+    }
+
+    /// @dev Shrink seizure `i` to `room` of tab and drop the rest, keeping the dust rules.
+    function _cut(Preview memory p, uint256 i, uint256 closed, uint256 room) internal view returns (Block, uint256) {
+        Seizure memory s = p.seizures[i];
+        uint256 fits = FPM.mulDiv(s.debt, room, s.tab); // debt whose tab fits the room
+        uint256 dust = vault.dust();
+        // Leave 0 or at least dust.
+        if (p.debt - closed - fits < dust) fits = p.debt - dust > closed ? p.debt - dust - closed : 0;
+        uint256 newClosed = closed + fits;
+        // Close at least min(debt, dust).
+        if (newClosed == 0 || newClosed < (dust < p.debt ? dust : p.debt)) return (Block.Cap, s.collateralId);
+        uint256 kept = i;
+        if (fits > 0) {
+            s.lot = FPM.mulDivUp(s.lot, fits, s.debt);
+            s.tab = FPM.mulDivUp(s.tab, fits, s.debt);
+            s.debt = fits;
+            kept = i + 1;
+        }
+        Seizure[] memory seizures = p.seizures;
+        assembly {
+            mstore(seizures, kept)
+        }
+        return (Block.None, 0);
+    }
+
+    function _collateralRoom(uint256 id) internal view returns (uint256) {
+        uint256 used = auction.debtOf(id);
+        uint256 cap = collateralCap[id];
+        return cap > used ? cap - used : 0;
+    }
+
+    function _room(uint256 id) internal view returns (uint256 room) {
+        uint256 total = auction.totalDebt();
+        uint256 used = auction.debtOf(id);
+        uint256 cap = collateralCap[id];
+        room = cap > used ? cap - used : 0;
+        uint256 globalRoom = globalCap > total ? globalCap - total : 0;
+        if (globalRoom < room) room = globalRoom;
+    }
+
+    function _indexOf(IVault.HeldCollateral[] memory held, uint256 id) internal pure returns (uint256) {
+        for (uint256 i; i < held.length; ++i) {
+            if (held[i].id == id) return i;
+        }
+        return type(uint256).max;
+    }
+}

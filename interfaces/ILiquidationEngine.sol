@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IOracleAdapter} from "./IOracleAdapter.sol";
+
+/// @title Unwind liquidation engine
+/// @notice Anyone may liquidate an account whose health (IVault) is below 1 at the oracle's
+///         confirmed liquidation prices. The engine closes only what is needed:
+///
+///         PARTIAL CLOSE. Collateral is seized in collateral-id order (the listing order).
+///         Closing debt `x` against collateral i moves `x * (1 + penalty_i) / (1 - lotMargin)`
+///         of value into an auction: the tab is `x * (1 + penalty_i)`, and the extra `lotMargin`
+///         lets the auction cover the tab even when it sells at its floor (the unused part
+///         returns to the owner when the tab is paid). `x` is the smallest amount that brings
+///         health back to `targetHealth`; when one collateral is not enough it is taken whole and
+///         the next one is used; when the whole basket is not enough, everything is liquidated.
+///
+///         DUST. A liquidation closes at least `min(debt, dust)` and never leaves a debt between
+///         0 and `dust`: what remains is zero or at least `dust`.
+///
+///         INCENTIVE. The caller names a `keeper` who receives `tip + chip * x`, capped at the
+///         penalty of that liquidation, so it never exceeds the penalty and self-liquidation
+///         cannot profit. It is minted together with the penalty: the auction's tab includes the
+///         penalty, and the buffer receives `penalty - incentive` at once (ILiquidityBuffer's
+///         identity).
+///
+///         QUEUE. The tabs of running auctions may not exceed `globalCap` in all, nor
+///         `collateralCap[id]` per collateral (Maker's Hole/hole): a liquidation is cut down to the
+///         room left, and reverts `LiquidationCapReached` when less than the dust floor fits.
+///
+///         GUARDS. Liquidations revert with a named reason when: the oracle guards a collateral
+///         the account holds (`OracleGuarded`, with IOracleAdapter.Guard: frozen, recovery
+///         grace, sequencer down or in grace, delayed feed stopped), the guardian paused them
+///         (`LiquidationsPaused`), they are inside the grace period after an unpause
+///         (`LiquidationGrace`), the vault is shut down (`ShutdownActive`), or the auction's stop
+///         level forbids new auctions (IDutchAuction.StopLevel).
+interface ILiquidationEngine {
+    // --- Types ---
+
+    struct Seizure {
+        uint8 collateralId;
+        address token;
+        uint8 decimals;
+        uint256 lot; // [token units] collateral moved to the auction
+        uint256 debt; // [wad] debt closed against this collateral
+        uint256 tab; // [wad] debt + penalty the auction must raise
+        uint256 startPrice; // [wad price] the oracle's auctionStartPrice (auction starts at x buffer)
+    }
+
+    struct Preview {
+        bool liquidatable;
+        IOracleAdapter.Guard guard; // None unless an oracle guard blocks it
+        uint256 health; // [wad] at liquidation prices
+        uint256 debt; // [wad] the account's debt now
+        uint256 debtToClose; // [wad]
+        uint256 penalty; // [wad]
+        uint256 incentive; // [wad] paid to the keeper
+        Seizure[] seizures; // one per collateral touched (one auction each)
+    }
+
+    // --- Errors ---
+
+    error NotLiquidatable(address account, uint256 health);
+    error OracleGuarded(address token, IOracleAdapter.Guard guard);
+    error LiquidationCapReached(uint256 collateralId, uint256 room);
+    error LiquidationsPaused();
+    error LiquidationGrace(uint256 until);
+    error ShutdownActive();
+    error InvalidParameter(string name, uint256 value, uint256 min, uint256 max);
+    error ZeroAddress();
+
+    // --- Events ---
+
+    event Liquidate(
+        address indexed account,
+        address indexed keeper,
+        uint256 debtClosed,
+        uint256 penalty,
+        uint256 incentive,
+        uint256 healthBefore
+    );
+    event ParameterSet(bytes32 indexed name, uint256 indexed id, uint256 value);
+    event LiquidationsPausedSet(bool paused, uint256 resumeAt);
+
+    // --- Entry points ---
+
+    /// @notice Liquidate `account`, paying the incentive to `keeper`. Reverts with the reason when
+    ///         the account is healthy or a guard applies. Returns the debt closed and auction ids.
+    function liquidate(address account, address keeper)
+        external
+        returns (uint256 debtClosed, uint256[] memory auctionIds);
+
+    /// @notice Liquidate every account of `accounts` that is liquidatable now; accounts that are
+    ///         healthy, guarded by the oracle or blocked by a full cap are skipped, not reverted.
+    ///         Returns how many were liquidated.
+    function liquidateBatch(address[] calldata accounts, address keeper) external returns (uint256 liquidated);
+
+    // --- Views ---
+
+    /// @notice What `liquidate(account, ...)` would do now (seizures, penalty, incentive).
+    function previewLiquidate(address account) external view returns (Preview memory);
+
+    function targetHealth() external view returns (uint256); // [wad]
+
+    function lotMargin() external view returns (uint256); // [wad]
+
+    function tip() external view returns (uint256); // [wad]
+
+    function chip() external view returns (uint256); // [wad]
+
+    function globalCap() external view returns (uint256); // [wad]
+
+    function collateralCap(uint256 id) external view returns (uint256); // [wad]
+
+    function paused() external view returns (bool);
+
+    function resumeAt() external view returns (uint256); // [timestamp]
+
+    function unpauseGrace() external view returns (uint256); // [seconds]
+
+    // --- Governance ---
+
+    function setTargetHealth(uint256 target) external; // (1, 2]
+
+    function setLotMargin(uint256 margin) external; // [0, 0.25]
+
+    /// @notice The keeper incentive; `tip + chip * dust` must not exceed the smallest penalty on a
+    ///         dust-sized position (checked against the vault's current parameters).
+    function setIncentive(uint256 tip, uint256 chip) external;
+
+    function setGlobalCap(uint256 cap) external;
+
+    function setCollateralCap(uint256 id, uint256 cap) external;
+
+    function setUnpauseGrace(uint256 grace) external; // <= 1 day
+
+    /// @notice Guardian: stop liquidations at once.
+    function pause() external;
+
+    /// @notice Governance: resume; liquidations wait `unpauseGrace` seconds more.
+    function unpause() external;
+}

@@ -74,13 +74,13 @@ compile: setup
 	ape compile
 
 test: setup
-	ape test tests/ $(TEST_ARGS)
+	ape test $(or $(TEST_ARGS),tests/)
 
 demo: setup
 	ape run demo
 
 fuzz: setup
-	UNWIND_PROFILE=deep ape test tests/invariants $(TEST_ARGS)
+	UNWIND_PROFILE=deep ape test $(or $(TEST_ARGS),tests/)
 
 bench: setup
 	ape run bench

@@ -1,0 +1,96 @@
+"""A deployed Unwind system and the moves tests make with it (prices, time, positions)."""
+
+from decimal import Decimal
+
+import pytest
+
+from unwind.deploy import deploy_system, feed_answer, govern
+from unwind.params import WAD, default_params
+
+
+class Harness:
+    """Small verbs over a deployed system so tests read as stories."""
+
+    def __init__(self, system, chain, deployer):
+        self.s = system
+        self.chain = chain
+        self.deployer = deployer
+
+    # --- governance ---
+    def govern(self, target, method, *args):
+        return govern(self.s, self.deployer, target, method, *args, chain=self.chain)
+
+    # --- prices and time ---
+    def set_price(self, symbol, price, settle=True):
+        """Move the feed; with `settle`, let the delayed price catch up (two OSM hops + pokes)."""
+        c = self._params(symbol)
+        self.s.feeds[symbol].setAnswer(feed_answer(Decimal(str(price)), c.feed_decimals), sender=self.deployer)
+        if settle:
+            self.settle(symbol)
+
+    def settle(self, *symbols):
+        symbols = symbols or tuple(self.s.feeds)
+        delay = self.s.params.oracle_delay
+        for _ in range(2):
+            self.advance(delay + 1)
+            for sym in symbols:
+                self.refresh(sym)
+                self.s.oracle.poke(self.s.collateral[sym], sender=self.deployer)
+
+    def refresh(self, symbol):
+        """A new round at the same answer, so the feed is not stale."""
+        feed = self.s.feeds[symbol]
+        feed.setAnswer(feed.answer(), sender=self.deployer)
+
+    def refresh_all(self):
+        for sym in self.s.feeds:
+            self.refresh(sym)
+
+    def advance(self, seconds):
+        self.chain.mine(1, deltatime=int(seconds))
+
+    # --- positions ---
+    def fund(self, account, symbol, amount_whole):
+        token = self.s.collateral[symbol]
+        amount = int(Decimal(str(amount_whole)) * 10 ** token.decimals())
+        token.mint(account, amount, sender=account)
+        token.approve(self.s.vault, 2**256 - 1, sender=account)
+        return amount
+
+    def deposit(self, account, symbol, amount_whole):
+        amount = self.fund(account, symbol, amount_whole)
+        self.s.vault.deposit(account, self.s.ids[symbol], amount, sender=account)
+        return amount
+
+    def open(self, account, collateral: dict, borrow_whole):
+        for symbol, amount in collateral.items():
+            self.deposit(account, symbol, amount)
+        if borrow_whole:
+            self.s.vault.borrow(account, int(Decimal(str(borrow_whole)) * WAD), account, sender=account)
+
+    def identity(self):
+        """debt token supply == vault debt + auction tabs + bad debt (ILiquidityBuffer)."""
+        s = self.s
+        return s.debt_token.totalSupply(), s.vault.totalDebt() + s.auction.totalDebt() + s.buffer.badDebt()
+
+    def assert_identity(self):
+        supply, backing = self.identity()
+        assert supply == backing, f"identity broken: supply {supply} != backing {backing}"
+
+    def _params(self, symbol):
+        return next(c for c in self.s.params.collaterals if c.symbol == symbol)
+
+
+@pytest.fixture(scope="module")
+def params():
+    return default_params()
+
+
+@pytest.fixture(scope="module")
+def system(project, deployer, params):
+    return deploy_system(project, deployer, params)
+
+
+@pytest.fixture(scope="module")
+def h(system, chain, deployer):
+    return Harness(system, chain, deployer)

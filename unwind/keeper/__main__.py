@@ -1,0 +1,122 @@
+"""`python -m unwind.keeper`: the keeper as a plain process (no Ape needed at run time).
+
+    python -m unwind.keeper --rpc-url http://127.0.0.1:8545 --deployment deployments/x.json
+
+The signing key comes from the environment (UNWIND_KEEPER_KEY, or the variable named by
+--key-env), or from an encrypted keyfile with its passphrase in UNWIND_KEEPER_PASSPHRASE, so the
+keeper runs unattended. `ape run keeper` resolves a network and an Ape account and calls the same
+`main`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from unwind.keeper.runner import Keeper, KeeperConfig, load_abis
+
+WAD = 10**18
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def configure_logging(level: str = "INFO") -> logging.Logger:
+    logging.basicConfig(level=getattr(logging, level), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)-7s keeper: %(message)s", datefmt="%H:%M:%S")
+    return logging.getLogger("unwind.keeper")
+
+
+def load_deployment(path: Path) -> tuple[dict, int]:
+    try:
+        record = json.loads(Path(path).read_text())
+        return record["contracts"], int(record.get("start_block", 0))
+    except FileNotFoundError:
+        raise click.UsageError(f"deployment record {path} not found: run `ape run deploy` first or pass --deployment")
+    except (KeyError, ValueError) as exc:
+        raise click.UsageError(f"deployment record {path} is malformed ({exc}): expected the JSON `ape run deploy` writes")
+
+
+def key_from_keyfile(keyfile: Path) -> str:
+    from eth_account import Account
+
+    passphrase = os.environ.get("UNWIND_KEEPER_PASSPHRASE")
+    if passphrase is None:
+        raise click.UsageError("set UNWIND_KEEPER_PASSPHRASE to unlock the keyfile (the keeper never prompts)")
+    try:
+        return Account.decrypt(json.loads(Path(keyfile).read_text()), passphrase).hex()
+    except ValueError:
+        raise click.UsageError(f"UNWIND_KEEPER_PASSPHRASE does not unlock {keyfile}")
+
+
+def keeper_options(f):
+    options = [
+        click.option("--deployment", type=click.Path(path_type=Path), default=None,
+                     help="deployment record written by `ape run deploy`"),
+        click.option("--dry-run", is_flag=True, help="compute and log every action, send nothing"),
+        click.option("--kick-only", is_flag=True, help="liquidate only, never bid"),
+        click.option("--bid-only", is_flag=True, help="bid only, never liquidate"),
+        click.option("--min-profit", type=float, default=0.0, show_default=True,
+                     help="minimum profit of a take after gas, in debt tokens"),
+        click.option("--max-gas-price", type=float, default=200.0, show_default=True, help="fee cap [gwei]"),
+        click.option("--shard", default="0/1", show_default=True, help="this keeper's share of accounts: i/n"),
+        click.option("--state-file", type=click.Path(path_type=Path), default=None,
+                     help="where sent transactions are recorded (survives restarts)"),
+        click.option("--metrics-port", type=int, default=None, help="serve Prometheus metrics on 127.0.0.1:PORT"),
+        click.option("--poll-interval", type=float, default=1.0, show_default=True),
+        click.option("--max-blocks", type=int, default=None, help="stop after this many blocks"),
+        click.option("--batch-size", type=int, default=25, show_default=True),
+        click.option("--replace-after", type=float, default=30.0, show_default=True,
+                     help="seconds before a pending transaction is replaced with higher fees"),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def main(rpc_url: str, private_key: str, deployment, dry_run, kick_only, bid_only, min_profit, max_gas_price,
+         shard, state_file, metrics_port, poll_interval, max_blocks, batch_size, replace_after,
+         network_name: str = "local") -> None:
+    log = configure_logging()
+    if kick_only and bid_only:
+        raise click.UsageError("--kick-only and --bid-only exclude each other")
+    try:
+        shard_i, shards = (int(x) for x in shard.split("/"))
+        assert 0 <= shard_i < shards
+    except (ValueError, AssertionError):
+        raise click.UsageError(f"--shard {shard!r} must be i/n with 0 <= i < n, e.g. 0/2")
+    deployment = deployment or ROOT / "deployments" / f"ethereum-{network_name}.json"
+    addresses, start_block = load_deployment(deployment)
+    abis = load_abis(ROOT / ".build" / "__local__.json")
+    cfg = KeeperConfig(
+        rpc_url=rpc_url, addresses=addresses, start_block=start_block, liquidate=not bid_only, bid=not kick_only,
+        dry_run=dry_run, min_profit=int(min_profit * WAD), max_gas_price=int(max_gas_price * 10**9),
+        shard=shard_i, shards=shards, state_file=state_file, metrics_port=metrics_port,
+        poll_interval=poll_interval, batch_size=batch_size, replace_after=replace_after,
+    )
+    keeper = Keeper(cfg, abis, private_key, log=log)
+    keeper.run(max_blocks=max_blocks)
+
+
+@click.command()
+@click.option("--rpc-url", required=True, help="JSON-RPC endpoint, e.g. http://127.0.0.1:8545")
+@click.option("--key-env", default="UNWIND_KEEPER_KEY", show_default=True,
+              help="environment variable holding the signing key")
+@click.option("--keyfile", type=click.Path(path_type=Path), default=None,
+              help="encrypted keyfile instead (passphrase in UNWIND_KEEPER_PASSPHRASE)")
+@keeper_options
+def cli(rpc_url, key_env, keyfile, **kwargs):
+    if keyfile:
+        key = key_from_keyfile(keyfile)
+    else:
+        key = os.environ.get(key_env)
+        if not key:
+            raise click.UsageError(f"no signing key: set {key_env} (or pass --keyfile)")
+    main(rpc_url, key, **kwargs)
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,28 @@
+"""Prometheus metrics of one keeper, in a registry of its own (several keepers may share a process)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
+
+
+class KeeperMetrics:
+    def __init__(self):
+        r = self.registry = CollectorRegistry()
+        self.accounts_indexed = Gauge("unwind_keeper_accounts_indexed", "accounts in the position index", registry=r)
+        self.unsafe_accounts = Gauge("unwind_keeper_unsafe_accounts", "accounts liquidatable now", registry=r)
+        self.warning_accounts = Gauge(
+            "unwind_keeper_warning_accounts", "accounts below the warning health, not yet liquidatable", registry=r
+        )
+        self.liquidations = Counter("unwind_keeper_liquidations", "accounts liquidated by this keeper", registry=r)
+        self.auctions_won = Counter("unwind_keeper_auctions_won", "takes mined", registry=r)
+        self.auctions_lost = Counter("unwind_keeper_auctions_lost", "takes or liquidations lost to others", registry=r)
+        self.profit = Counter("unwind_keeper_profit_wad", "expected profit of mined takes [debt wei]", registry=r)
+        self.gas_spent = Counter("unwind_keeper_gas_spent_wei", "gas paid [wei]", registry=r)
+        self.rpc_errors = Counter("unwind_keeper_rpc_errors", "failed RPC round trips", registry=r)
+        self.rpc_calls = Counter("unwind_keeper_rpc_calls", "RPC requests made", registry=r)
+        self.last_block = Gauge("unwind_keeper_last_block", "last block processed", registry=r)
+        self.native_balance = Gauge("unwind_keeper_native_balance_wei", "keeper gas balance", registry=r)
+        self.debt_balance = Gauge("unwind_keeper_debt_balance_wad", "keeper debt-token balance", registry=r)
+
+    def serve(self, port: int, addr: str = "127.0.0.1") -> None:
+        start_http_server(port, addr=addr, registry=self.registry)

@@ -1,0 +1,514 @@
+"""The keeper loop: follow the chain over RPC, keep the index, liquidate, bid, manage transactions.
+
+Per new block the keeper makes a fixed number of RPC calls that does not depend on how many
+accounts exist: the head block, one eth_getLogs over the vault, the fee accumulator, and per
+collateral its config and oracle quote. Only candidate accounts are confirmed on-chain (by
+simulating the liquidation), and only running auctions are read.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from eth_account import Account
+from web3 import Web3
+from web3.exceptions import ContractLogicError, TransactionNotFound
+
+from unwind.keeper.gas import FeeCapReached, Fees, GasPolicy
+from unwind.keeper.health import CollateralState, MarketState
+from unwind.keeper.index import PositionIndex, delta_from_event
+from unwind.keeper.metrics import KeeperMetrics
+from unwind.keeper.nonces import NonceBook, Pending
+from unwind.keeper.strategy import gas_cost_in_debt, plan_bid, scan
+
+WAD = 10**18
+RPC_ERRORS = (OSError, TimeoutError, ConnectionError)
+
+
+@dataclass
+class KeeperConfig:
+    rpc_url: str
+    addresses: dict  # vault, engine, auction, oracle, debt_token
+    start_block: int = 0
+    liquidate: bool = True
+    bid: bool = True
+    dry_run: bool = False
+    min_profit: int = 0  # [debt wei]
+    max_gas_price: int = 200 * 10**9  # [wei per gas]
+    priority_fee: int = 1 * 10**9
+    native_price: int = 3000 * WAD  # debt wei per native coin, to price gas in profit checks
+    shard: int = 0
+    shards: int = 1
+    batch_size: int = 25
+    warn_health: int = 11 * WAD // 10
+    replace_after: float = 30.0  # seconds before a pending tx is bumped
+    poll_interval: float = 1.0
+    state_file: Path | None = None
+    log_chunk: int = 5_000  # blocks per eth_getLogs at start
+    low_native_balance: int = 10**17
+    low_debt_balance: int = 0
+    metrics_port: int | None = None
+    gas_liquidate: int = 1_500_000  # gas limit per liquidate/batch account (estimates are used when possible)
+    gas_take: int = 600_000
+
+
+@dataclass
+class Summary:
+    blocks: int = 0
+    liquidations_sent: int = 0
+    liquidations_mined: int = 0
+    takes_sent: int = 0
+    takes_mined: int = 0
+    redos_sent: int = 0
+    lost_races: int = 0
+    reverted: int = 0
+    replacements: int = 0
+    rpc_errors: int = 0
+    profit: int = 0
+    gas_spent: int = 0
+    started: float = field(default_factory=time.time)
+
+    def line(self) -> str:
+        return (
+            f"summary: {self.blocks} blocks in {time.time() - self.started:.0f}s; "
+            f"liquidations sent {self.liquidations_sent} mined {self.liquidations_mined}; "
+            f"takes sent {self.takes_sent} mined {self.takes_mined}; redos {self.redos_sent}; "
+            f"lost races {self.lost_races}; reverted {self.reverted}; replacements {self.replacements}; "
+            f"rpc errors {self.rpc_errors}; expected profit {self.profit / WAD:.2f}; "
+            f"gas {self.gas_spent / 10**18:.6f} ETH"
+        )
+
+
+def load_abis(build_manifest: Path) -> dict:
+    """ABIs of the protocol contracts from Ape's build manifest (.build/__local__.json)."""
+    data = json.loads(Path(build_manifest).read_text())
+    types = data.get("contractTypes", {})
+    names = {"vault": "Vault", "engine": "LiquidationEngine", "auction": "DutchAuction",
+             "oracle": "OracleAdapter", "debt_token": "DebtToken"}
+    missing = [n for n in names.values() if n not in types]
+    if missing:
+        raise FileNotFoundError(f"{build_manifest} lacks {', '.join(missing)}: run `ape compile` first")
+    return {key: types[name]["abi"] for key, name in names.items()}
+
+
+class Keeper:
+    def __init__(self, cfg: KeeperConfig, abis: dict, private_key: str, log: logging.Logger | None = None,
+                 metrics: KeeperMetrics | None = None, w3: Web3 | None = None):
+        self.cfg = cfg
+        self.log = log or logging.getLogger("unwind.keeper")
+        self.metrics = metrics or KeeperMetrics()
+        self.w3 = w3 or Web3(Web3.HTTPProvider(cfg.rpc_url, request_kwargs={"timeout": 10}))
+        self.w3.middleware_onion.add(_call_counter(self), name="unwind_count")
+        self.account = Account.from_key(private_key)
+        self.c = {
+            key: self.w3.eth.contract(address=Web3.to_checksum_address(cfg.addresses[key]), abi=abis[key])
+            for key in ("vault", "engine", "auction", "oracle", "debt_token")
+        }
+        self.index = PositionIndex()
+        self.nonces = NonceBook(cfg.state_file, self.account.address)
+        self.gas = GasPolicy(max_fee_cap=cfg.max_gas_price, priority_fee=cfg.priority_fee)
+        self.summary = Summary()
+        self.rpc_calls = 0
+        self.collaterals: list[tuple[int, str, int]] = []  # (id, token, decimals)
+        self.stopping = False
+        self.started = False
+        self._done_keys: dict[str, int] = {}  # key -> block when a tx for it settled (avoid loops)
+
+    # --- lifecycle ---
+    def start(self) -> None:
+        cfg = self.cfg
+        chain_id = self.w3.eth.chain_id
+        head = self.w3.eth.block_number
+        n = self.c["vault"].functions.collateralCount().call()
+        collaterals = []
+        for cid in range(n):
+            conf = self.c["vault"].functions.collateral(cid).call()
+            collaterals.append((cid, conf[0], conf[1]))
+        self.log.info(
+            "keeper %s on chain %d at block %d: %s%s%s; min profit %.2f; max gas price %d gwei; shard %d/%d; "
+            "vault %s", self.account.address, chain_id, head,
+            "liquidate" if cfg.liquidate else "no liquidations",
+            " + bid" if cfg.bid else ", no bids",
+            " (DRY RUN: sends nothing)" if cfg.dry_run else "",
+            cfg.min_profit / WAD, cfg.max_gas_price // 10**9, cfg.shard, cfg.shards, cfg.addresses["vault"],
+        )
+        t0 = time.time()
+        self._catch_up(head)
+        self.log.info("indexed %d accounts from blocks %d..%d in %.2fs", len(self.index), cfg.start_block, head,
+                      time.time() - t0)
+        self.nonces.sync(self.w3.eth.get_transaction_count(self.account.address, "latest"))
+        self.collaterals = collaterals
+        self.started = True
+        if self.nonces.pending:
+            self.log.info("resuming with %d transactions in flight from %s", len(self.nonces.pending),
+                          cfg.state_file)
+        if cfg.metrics_port:
+            self.metrics.serve(cfg.metrics_port)
+
+    def run(self, max_blocks: int | None = None, until: float | None = None) -> Summary:
+        def stop(signum, frame):
+            self.stopping = True
+        previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+        backoff = self.cfg.poll_interval
+        try:
+            while not self.stopping:
+                if until is not None and time.time() > until:
+                    break
+                try:
+                    fresh = not self.started
+                    if fresh:
+                        self.start()
+                    head = self.w3.eth.block_number
+                    if fresh or self.index.last_block is None or head > self.index.last_block:
+                        self.step(head)
+                        if max_blocks is not None and self.summary.blocks >= max_blocks:
+                            break
+                    backoff = self.cfg.poll_interval
+                except RPC_ERRORS + (TimeoutError,) as exc:
+                    self._rpc_error(exc)
+                    backoff = min(backoff * 2, 10.0)
+                except Exception as exc:  # an RPC library may wrap connection loss in its own types
+                    if _is_connection_error(exc):
+                        self._rpc_error(exc)
+                        backoff = min(backoff * 2, 10.0)
+                    else:
+                        raise
+                time.sleep(backoff)
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+            self.log.info(self.summary.line())
+        return self.summary
+
+    def _rpc_error(self, exc) -> None:
+        self.summary.rpc_errors += 1
+        self.metrics.rpc_errors.inc()
+        self.log.warning("RPC unavailable (%s); retrying", type(exc).__name__)
+
+    # --- indexing ---
+    def _catch_up(self, head: int) -> None:
+        start = self.cfg.start_block if self.index.last_block is None else self.index.last_block + 1
+        chunk = self.cfg.log_chunk
+        for lo in range(start, head + 1, chunk):
+            hi = min(lo + chunk - 1, head)
+            self._apply_logs(lo, hi, head_hash=None)
+        self._mark_head(head)
+
+    def _apply_logs(self, lo: int, hi: int, head_hash) -> None:
+        logs = self.w3.eth.get_logs({"fromBlock": lo, "toBlock": hi, "address": self.c["vault"].address})
+        by_block: dict[int, tuple[str, list]] = {}
+        events = self.c["vault"].events
+        for entry in logs:
+            delta = self._decode(events, entry)
+            number = entry["blockNumber"]
+            blk = by_block.setdefault(number, (entry["blockHash"].to_0x_hex(), []))
+            if delta:
+                blk[1].append(delta)
+        for number in sorted(by_block):
+            if self.index.last_block is not None and number <= self.index.last_block:
+                continue
+            self.index.apply_block(number, by_block[number][0], by_block[number][1])
+
+    def _decode(self, events, entry):
+        topic = entry["topics"][0]
+        for name in ("Deposit", "Withdraw", "Borrow", "Repay", "Confiscate", "CollateralConfiscated",
+                     "CollateralReturned"):
+            event = getattr(events, name)
+            if topic == self._topic(name):
+                return delta_from_event(name, event().process_log(entry)["args"])
+        return None
+
+    def _topic(self, name: str):
+        cache = self.__dict__.setdefault("_topics", {})
+        if name not in cache:
+            abi = next(a for a in self.c["vault"].abi if a.get("type") == "event" and a["name"] == name)
+            sig = f"{name}({','.join(i['type'] for i in abi['inputs'])})"
+            cache[name] = Web3.keccak(text=sig)
+        return cache[name]
+
+    def _mark_head(self, head: int) -> None:
+        """Journal the head block (even without events) so a reorg below it is seen."""
+        if self.index.last_block is not None and head <= self.index.last_block:
+            return
+        block = self.w3.eth.get_block(head)
+        self.index.apply_block(head, block["hash"].to_0x_hex(), [])
+        self._head = block
+
+    def _check_reorg(self) -> None:
+        last = self.index.last_block
+        if last is None:
+            return
+        recorded = self.index.block_hash(last)
+        current = self.w3.eth.get_block(last)["hash"].to_0x_hex()
+        if recorded is None or recorded == current:
+            return
+        # Walk back through the journal to the newest block that is still on the chain.
+        number = last
+        while number is not None and number >= (self.index.journal_floor() or 0):
+            h = self.index.block_hash(number)
+            if h is not None and h == self.w3.eth.get_block(number)["hash"].to_0x_hex():
+                break
+            number -= 1
+        ancestor = number if number is not None else (self.cfg.start_block - 1)
+        undone = self.index.rollback_to(ancestor)
+        self.log.warning("reorg: rolled back %d journaled blocks to %d; re-reading logs", undone, ancestor)
+
+    # --- one block ---
+    def step(self, head: int) -> None:
+        self._check_reorg()
+        last = self.index.last_block
+        lo = (self.cfg.start_block if last is None else last + 1)
+        if lo <= head:
+            self._apply_logs(lo, head, None)
+        self._mark_head(head)
+        state = self.read_market_state(head)
+        self.summary.blocks += 1
+        self.metrics.last_block.set(head)
+        self.metrics.accounts_indexed.set(len(self.index))
+        self._settle_pending(head)
+
+        unsafe, warnings = scan(self.index, state, self.cfg.warn_health, self.cfg.shard, self.cfg.shards)
+        self.metrics.unsafe_accounts.set(len(unsafe))
+        self.metrics.warning_accounts.set(len(warnings))
+        for w in warnings[:5]:
+            self.log.info("watch: %s health %.4f is below the warning level %.2f", w.account, w.health / WAD,
+                          self.cfg.warn_health / WAD)
+        if self.cfg.liquidate and unsafe:
+            self._liquidate(unsafe, head)
+        if self.cfg.bid:
+            self._bid(state, head)
+        self._check_balances()
+
+    def read_market_state(self, head: int) -> MarketState:
+        vault, oracle = self.c["vault"], self.c["oracle"]
+        rate = vault.functions.currentRate().call(block_identifier=head)
+        cols = {}
+        for cid, token, decimals in self.collaterals:
+            conf = vault.functions.collateral(cid).call(block_identifier=head)
+            q = oracle.functions.peek(token).call(block_identifier=head)
+            # Quote: (current, borrowPrice, liquidationPrice, auctionStartPrice, status, guard)
+            cols[cid] = CollateralState(token, decimals, conf[4], q[2], q[0], q[5])
+        return MarketState(head, rate, cols)
+
+    # --- liquidations ---
+    def _liquidate(self, unsafe, head: int) -> None:
+        accounts = [c.account for c in unsafe if not self.nonces.in_flight(c.account)
+                    and self._done_keys.get(c.account, -1) < head - 1]
+        for i in range(0, len(accounts), self.cfg.batch_size):
+            batch = accounts[i:i + self.cfg.batch_size]
+            engine = self.c["engine"]
+            if len(batch) == 1:
+                fn = engine.functions.liquidate(batch[0], self.account.address)
+            else:
+                fn = engine.functions.liquidateBatch(batch, self.account.address)
+            for account in batch:
+                self.log.info("liquidate %s (health %.4f)%s", account,
+                              next(c.health for c in unsafe if c.account == account) / WAD,
+                              " [dry run]" if self.cfg.dry_run else "")
+            key = batch[0] if len(batch) == 1 else "batch:" + ",".join(batch)
+            if self._send(fn, "liquidate", key, self.cfg.gas_liquidate * len(batch), also=batch):
+                self.summary.liquidations_sent += len(batch)
+
+    # --- auctions ---
+    def _bid(self, state: MarketState, head: int) -> None:
+        auction = self.c["auction"]
+        ids = auction.functions.list().call(block_identifier=head)
+        if not ids:
+            return
+        balance = self.c["debt_token"].functions.balanceOf(self.account.address).call(block_identifier=head)
+        base_fee = self._head.get("baseFeePerGas", 0) or 0
+        fee = min(base_fee * 2 + self.cfg.priority_fee, self.cfg.max_gas_price)
+        gas_cost = gas_cost_in_debt(self.cfg.gas_take // 2, fee, self.cfg.native_price)
+        by_token = {c.token.lower(): c for c in state.collaterals.values()}
+        for auction_id in ids:
+            key = f"auction:{auction_id}"
+            if self.nonces.in_flight(key) or self._done_keys.get(key, -1) >= head - 1:
+                continue
+            needs_redo, price, lot, tab = auction.functions.getStatus(auction_id).call(block_identifier=head)
+            sale = auction.functions.sales(auction_id).call(block_identifier=head)
+            token, decimals = sale[7], sale[6]
+            if needs_redo:
+                self.log.info("redo auction %d%s", auction_id, " [dry run]" if self.cfg.dry_run else "")
+                if self._send(auction.functions.redo(auction_id, self.account.address), "redo", key,
+                              self.cfg.gas_take):
+                    self.summary.redos_sent += 1
+                continue
+            market = by_token.get(token.lower())
+            if market is None or market.current_price == 0:
+                continue
+            bid = plan_bid(auction_id, price, lot, tab, decimals, market.current_price, gas_cost,
+                           self.cfg.min_profit, budget=balance)
+            if bid is None:
+                continue
+            self.log.info("take auction %d: %d units at %.4f (market %.4f), pays %.2f, expected profit %.2f%s",
+                          auction_id, bid.amount, price / WAD, market.current_price / WAD, bid.expected_owe / WAD,
+                          bid.expected_profit / WAD, " [dry run]" if self.cfg.dry_run else "")
+            fn = auction.functions.take(auction_id, bid.amount, bid.max_price, self.account.address, b"")
+            if self._send(fn, "take", key, self.cfg.gas_take, profit=bid.expected_profit):
+                self.summary.takes_sent += 1
+                balance -= bid.expected_owe
+
+    # --- transactions ---
+    def _send(self, fn, kind: str, key: str, gas_limit: int, also=(), profit: int = 0) -> bool:
+        sender = self.account.address
+        try:
+            estimate = fn.estimate_gas({"from": sender})
+        except ContractLogicError as exc:
+            self.summary.lost_races += 1
+            self.metrics.auctions_lost.inc()
+            self.log.info("skip %s %s: would revert (%s); another keeper was probably first", kind, key,
+                          _reason(exc))
+            self._done_keys[key] = self.index.last_block or 0
+            return False
+        if self.cfg.dry_run:
+            self._done_keys[key] = self.index.last_block or 0
+            return False
+        base_fee = self._head.get("baseFeePerGas", 0) or 0
+        try:
+            fees = self.gas.initial(base_fee)
+        except FeeCapReached as exc:
+            self.log.warning("not sending %s %s: %s", kind, key, exc)
+            return False
+        nonce = self.nonces.reserve()
+        tx = {
+            "to": fn.address, "data": fn._encode_transaction_data(), "value": 0, "chainId": self.w3.eth.chain_id,
+            "gas": min(max(estimate * 13 // 10, 100_000), gas_limit * 2), "type": 2,
+        }
+        ok = self._broadcast(tx, nonce, fees, kind, key)
+        if ok:
+            for account in also:
+                if account != key:
+                    self._done_keys[account] = self.index.last_block or 0
+            self._expected_profit = getattr(self, "_expected_profit", {})
+            self._expected_profit[key] = profit
+        return ok
+
+    def _broadcast(self, tx: dict, nonce: int, fees: Fees, kind: str, key: str, replacements: int = 0) -> bool:
+        full = dict(tx, nonce=nonce, maxFeePerGas=fees.max_fee, maxPriorityFeePerGas=fees.priority_fee)
+        signed = self.account.sign_transaction(full)
+        tx_hash = "0x" + signed.hash.hex().removeprefix("0x")
+        self.nonces.record(Pending(nonce, tx_hash, kind, key, fees.max_fee, fees.priority_fee, time.time(), tx,
+                                   replacements))
+        try:
+            self.w3.eth.send_raw_transaction(signed.raw_transaction)
+        except Exception as exc:
+            if _is_connection_error(exc):
+                raise  # stays recorded: after the outage the keeper checks whether it landed
+            self.log.warning("send %s %s failed: %s", kind, key, exc)
+            self.nonces.release(nonce)
+            return False
+        self.log.info("sent %s %s: tx %s nonce %d max fee %d gwei", kind, key, tx_hash, nonce,
+                      fees.max_fee // 10**9)
+        return True
+
+    def _settle_pending(self, head: int) -> None:
+        if not self.nonces.pending:
+            return
+        chain_nonce = self.w3.eth.get_transaction_count(self.account.address, "latest")
+        for p in sorted(self.nonces.pending.values(), key=lambda p: p.nonce):
+            receipt = self._receipt(p.tx_hash)
+            if receipt is not None:
+                self._on_receipt(p, receipt, head)
+            elif p.nonce < chain_nonce:
+                self.log.info("%s %s (nonce %d) was superseded", p.kind, p.key, p.nonce)
+            elif time.time() - p.sent_at > self.cfg.replace_after:
+                self._replace(p)
+        self.nonces.sync(chain_nonce)
+
+    def _receipt(self, tx_hash: str):
+        try:
+            return self.w3.eth.get_transaction_receipt(tx_hash)
+        except TransactionNotFound:
+            return None
+
+    def _on_receipt(self, p: Pending, receipt, head: int) -> None:
+        gas_paid = receipt["gasUsed"] * receipt.get("effectiveGasPrice", 0)
+        self.summary.gas_spent += gas_paid
+        self.metrics.gas_spent.inc(gas_paid)
+        self._done_keys[p.key] = head
+        if receipt["status"] == 1:
+            if p.kind == "liquidate":
+                n = p.key.count(",") + 1 if p.key.startswith("batch:") else 1
+                self.summary.liquidations_mined += n
+                self.metrics.liquidations.inc(n)
+                self.log.info("mined liquidate %s in block %d (gas %d)", p.key, receipt["blockNumber"],
+                              receipt["gasUsed"])
+            elif p.kind == "take":
+                profit = getattr(self, "_expected_profit", {}).get(p.key, 0)
+                self.summary.takes_mined += 1
+                self.summary.profit += profit
+                self.metrics.auctions_won.inc()
+                self.metrics.profit.inc(max(profit, 0))
+                self.log.info("mined take %s in block %d", p.key, receipt["blockNumber"])
+            else:
+                self.log.info("mined %s %s in block %d", p.kind, p.key, receipt["blockNumber"])
+        else:
+            self.summary.reverted += 1
+            self.summary.lost_races += 1
+            self.metrics.auctions_lost.inc()
+            self.log.info("lost race: %s %s reverted in block %d (another keeper was first); not retrying",
+                          p.kind, p.key, receipt["blockNumber"])
+        self.nonces.pending.pop(p.nonce, None)
+        self.nonces.save()
+
+    def _replace(self, p: Pending) -> None:
+        base_fee = self._head.get("baseFeePerGas", 0) or 0
+        try:
+            fees = self.gas.bump(Fees(p.max_fee, p.priority_fee), base_fee)
+        except FeeCapReached as exc:
+            self.log.warning("%s %s stuck at nonce %d: %s", p.kind, p.key, p.nonce, exc)
+            return
+        self.summary.replacements += 1
+        self.log.info("replace %s %s at nonce %d with max fee %d gwei", p.kind, p.key, p.nonce, fees.max_fee // 10**9)
+        self._broadcast(p.tx, p.nonce, fees, p.kind, p.key, p.replacements + 1)
+
+    def _check_balances(self) -> None:
+        if self.summary.blocks % 10 != 1:
+            return
+        native = self.w3.eth.get_balance(self.account.address)
+        self.metrics.native_balance.set(native)
+        if native < self.cfg.low_native_balance:
+            self.log.warning("low gas balance: %.4f ETH; fund %s", native / 10**18, self.account.address)
+        if self.cfg.bid:
+            debt = self.c["debt_token"].functions.balanceOf(self.account.address).call()
+            self.metrics.debt_balance.set(debt)
+            if debt <= self.cfg.low_debt_balance:
+                self.log.warning("low debt-token balance %.2f: takes need debt tokens", debt / WAD)
+
+
+def _call_counter(keeper: "Keeper"):
+    """A web3 middleware class that counts every request this keeper makes."""
+    from web3.middleware import Web3Middleware
+
+    class CallCounter(Web3Middleware):
+        def wrap_make_request(self, make_request):
+            def middleware(method, params):
+                keeper.rpc_calls += 1
+                keeper.metrics.rpc_calls.inc()
+                return make_request(method, params)
+
+            return middleware
+
+    return CallCounter
+
+
+def _reason(exc: ContractLogicError) -> str:
+    return str(exc.message or exc.data or exc)[:120]
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    import requests
+
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout, ConnectionError,
+                            TimeoutError)):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False

@@ -1,4 +1,8 @@
-"""`ape run demo`: deploy Unwind on a local anvil and run the main story, then print its books."""
+"""`ape run demo`: deploy Unwind on a local anvil, open accounts, crash prices, let the keeper
+process liquidate and bid, and print what happened as read back from the chain."""
+
+import tempfile
+from pathlib import Path
 
 import click
 from ape import accounts, chain, project
@@ -12,11 +16,12 @@ from unwind.story import BORROWERS, run_story
 
 
 @click.command(cls=ConnectedProviderCommand)
-def cli(ecosystem, network, provider):
+@click.option("--show-keeper-log", is_flag=True, help="print the keeper's log at the end")
+def cli(ecosystem, network, provider, show_keeper_log):
     console = Console()
     test_accounts = accounts.test_accounts
-    operator, keeper, bidder = test_accounts[0], test_accounts[1], test_accounts[2]
-    borrowers = [test_accounts[3 + i] for i in range(len(BORROWERS))]
+    operator, keeper = test_accounts[0], test_accounts[1]
+    borrowers = [test_accounts[2 + i] for i in range(len(BORROWERS))]
     console.print(
         f"[bold]Unwind demo[/bold] on {ecosystem.name}:{network.name}:{provider.name} (chain id {provider.chain_id})"
     )
@@ -24,19 +29,23 @@ def cli(ecosystem, network, provider):
     for name, contract in system.modules.items():
         console.print(f"  {name:11} {contract.address}")
 
-    result = run_story(system, chain, operator, borrowers, keeper, bidder, log=lambda m: console.print(f"- {m}"))
+    with tempfile.TemporaryDirectory(prefix="unwind-demo-") as workdir:
+        result = run_story(system, chain, operator, borrowers, keeper, Path(workdir),
+                           log=lambda m: console.print(f"- {m}"))
+    if show_keeper_log:
+        console.print(result.keeper_log)
+    else:
+        actions = [line for line in result.keeper_log.splitlines() if " mined " in line or "lost race" in line]
+        console.print(f"- keeper: {len(actions)} transactions mined; last lines of its log:")
+        for line in result.keeper_log.splitlines()[-4:]:
+            console.print(f"    {line}")
 
-    sales = Table(title="Auction sales")
+    sales = Table(title="What the keeper bought (from Take events)")
     for col in ("auction", "collateral", "sold", "paid (uUSD)", "price / oracle price"):
         sales.add_column(col, justify="right")
     for sale in result.sales:
-        sales.add_row(
-            str(sale.auction_id),
-            sale.symbol,
-            f"{sale.sold / 10**sale.decimals:,.6f}",
-            f"{sale.paid / WAD:,.2f}",
-            f"{sale.share_of_reference:.4f}",
-        )
+        sales.add_row(str(sale.auction_id), sale.symbol, f"{sale.sold / 10**sale.decimals:,.6f}",
+                      f"{sale.paid / WAD:,.2f}", f"{sale.share_of_reference:.4f}")
     console.print(sales)
 
     books = Table(title="Books")
@@ -44,13 +53,16 @@ def cli(ecosystem, network, provider):
     books.add_column("value", justify="right")
     shares = [x.share_of_reference for x in result.sales] or [0]
     books.add_row("accounts opened", str(result.accounts))
-    books.add_row("accounts liquidated", str(len(result.liquidated)))
-    books.add_row("auctions", str(result.auctions))
+    books.add_row("accounts unsafe after the price fall", str(len(result.unsafe)))
+    books.add_row("accounts liquidated by the keeper", str(len(result.liquidated)))
+    books.add_row("auctions started / settled", f"{result.auctions} / {'all' if result.settled else 'NOT ALL'}")
     books.add_row("lowest sale / oracle price", f"{min(shares):.4f}")
-    books.add_row("debt repaid by auctions (uUSD)", f"{result.repaid_by_auctions / WAD:,.2f}")
+    books.add_row("debt repaid through auctions (uUSD)", f"{result.repaid_by_auctions / WAD:,.2f}")
     books.add_row("buffer surplus (uUSD)", f"{result.buffer_surplus / WAD:,.2f}")
     books.add_row("bad debt (uUSD)", f"{result.bad_debt / WAD:,.2f}")
     books.add_row("supply == debt + auctions + bad debt", "yes" if result.supply == result.backing else "NO")
     console.print(books)
     if result.supply != result.backing:
         raise click.ClickException(f"accounting identity broken: {result.supply} != {result.backing}")
+    if not result.settled:
+        raise click.ClickException("the keeper did not clear every unsafe account and auction in time")

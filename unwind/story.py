@@ -1,17 +1,22 @@
-"""The main story: accounts open, prices fall, liquidations, auctions settle, books close.
+"""The main story: accounts open, prices fall, the keeper liquidates and bids, the books close.
 
-Used by `ape run demo` and by a test, so the demo's numbers are the tested numbers.
+`ape run demo` runs it and prints its tables; tests/keeper/test_keeper_e2e.py runs the same
+function and asserts on it. Everything reported is read back from the chain (events and state),
+not taken from the keeper's own account of what it did.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 from unwind.deploy import System, feed_answer
+from unwind.keeper.process import KeeperProcess, write_record
 from unwind.params import WAD
 
-# symbol -> (amount of collateral, debt as a share of the borrow limit)
+# collateral basket (whole tokens) and debt as a share of the borrow limit
 BORROWERS = [
     ({"WETH": 10}, "0.95"),
     ({"WETH": 6, "WBTC": "0.2"}, "0.97"),
@@ -27,8 +32,8 @@ PRICE_MOVES = {"WETH": "2250", "WBTC": "46000"}  # -25% and about -23%
 class Sale:
     auction_id: int
     symbol: str
-    sold: int  # token units
-    paid: int  # debt wei
+    sold: int  # [token units]
+    paid: int  # [debt wei]
     reference: int  # oracle price at the take [wad per whole token]
     decimals: int
 
@@ -43,20 +48,44 @@ class Sale:
 @dataclass
 class StoryResult:
     accounts: int = 0
-    liquidated: list = field(default_factory=list)
+    unsafe: list = field(default_factory=list)
+    liquidated: list = field(default_factory=list)  # accounts the keeper liquidated
     auctions: int = 0
     sales: list = field(default_factory=list)
+    settled: bool = False
     debt_before: int = 0
     debt_after: int = 0
-    repaid_by_auctions: int = 0
     buffer_surplus: int = 0
     bad_debt: int = 0
     supply: int = 0
     backing: int = 0
+    keeper_log: str = ""
+
+    @property
+    def repaid_by_auctions(self) -> int:
+        return sum(s.paid for s in self.sales)
 
 
-def _whole(token, amount) -> int:
-    return int(Decimal(str(amount)) * 10 ** token.decimals())
+def open_accounts(system: System, borrowers) -> None:
+    for account, (basket, utilisation) in zip(borrowers, BORROWERS):
+        for symbol, amount in basket.items():
+            token = system.collateral[symbol]
+            units = int(Decimal(str(amount)) * 10 ** token.decimals())
+            token.mint(account, units, sender=account)
+            token.approve(system.vault, units, sender=account)
+            system.vault.deposit(account, system.ids[symbol], units, sender=account)
+        limit = system.vault.maxBorrow(account)
+        system.vault.borrow(account, int(limit * Decimal(utilisation)), account, sender=account)
+
+
+def fund_with_debt_tokens(system: System, account, debt_tokens: int) -> None:
+    """A stablecoin-backed position of the keeper's own, so it can pay for takes."""
+    usdc = system.collateral["USDC"]
+    units = debt_tokens * 2 * 10**6
+    usdc.mint(account, units, sender=account)
+    usdc.approve(system.vault, units, sender=account)
+    system.vault.deposit(account, system.ids["USDC"], units, sender=account)
+    system.vault.borrow(account, debt_tokens * WAD, account, sender=account)
 
 
 def set_price(system: System, chain, sender, symbol: str, price: str) -> None:
@@ -64,72 +93,79 @@ def set_price(system: System, chain, sender, symbol: str, price: str) -> None:
     system.feeds[symbol].setAnswer(feed_answer(price, c.feed_decimals), sender=sender)
 
 
+def refresh_feeds(system: System, sender) -> None:
+    for feed in system.feeds.values():
+        feed.setAnswer(feed.answer(), sender=sender)
+
+
 def settle_oracle(system: System, chain, sender) -> None:
     """Let two OSM hops pass with fresh rounds so the confirmed prices move."""
     for _ in range(2):
         chain.mine(1, deltatime=system.params.oracle_delay + 1)
-        for symbol, feed in system.feeds.items():
-            feed.setAnswer(feed.answer(), sender=sender)
-            system.oracle.poke(system.collateral[symbol], sender=sender)
+        refresh_feeds(system, sender)
+        for token in system.collateral.values():
+            system.oracle.poke(token, sender=sender)
 
 
-def run_story(system: System, chain, operator, borrowers, keeper, bidder, log=print) -> StoryResult:
+def drive(system: System, chain, sender, until, timeout: float = 180.0, step: int = 60, pause: float = 0.5):
+    """Advance the chain a block (`step` seconds) at a time, feeds kept fresh, until `until()`."""
+    end = time.time() + timeout
+    while time.time() < end:
+        if until():
+            return True
+        refresh_feeds(system, sender)
+        chain.mine(1, deltatime=step)
+        time.sleep(pause)
+    return until()
+
+
+def run_story(system: System, chain, operator, borrowers, keeper, workdir: Path, log=print,
+              timeout: float = 240.0) -> StoryResult:
     s = system
     r = StoryResult(accounts=len(borrowers))
-    for account, (basket, utilisation) in zip(borrowers, BORROWERS):
-        for symbol, amount in basket.items():
-            token = s.collateral[symbol]
-            units = _whole(token, amount)
-            token.mint(account, units, sender=account)
-            token.approve(s.vault, units, sender=account)
-            s.vault.deposit(account, s.ids[symbol], units, sender=account)
-        limit = s.vault.maxBorrow(account)
-        s.vault.borrow(account, int(limit * Decimal(utilisation)), account, sender=account)
-    log(f"opened {len(borrowers)} accounts; total debt {s.vault.totalDebt() / WAD:,.2f}")
-
-    # The bidder brings its own debt tokens (a stablecoin position), so it needs no flash loan.
-    usdc = s.collateral["USDC"]
-    units = _whole(usdc, 2_000_000)
-    usdc.mint(bidder, units, sender=bidder)
-    usdc.approve(s.vault, units, sender=bidder)
-    s.vault.deposit(bidder, s.ids["USDC"], units, sender=bidder)
-    s.vault.borrow(bidder, 1_000_000 * WAD, bidder, sender=bidder)
+    open_accounts(s, borrowers)
+    log(f"opened {len(borrowers)} accounts; their debt {s.vault.totalDebt() / WAD:,.2f} uUSD")
+    fund_with_debt_tokens(s, keeper, 500_000)
+    log("keeper account holds 500,000 uUSD to pay for takes")
     r.debt_before = s.vault.totalDebt()
+    start = chain.blocks.head.number
 
     for symbol, price in PRICE_MOVES.items():
         set_price(s, chain, operator, symbol, price)
         log(f"{symbol} feed moves to {price}")
     settle_oracle(s, chain, operator)
+    r.unsafe = [a.address for a in borrowers if s.vault.healthOf(a) < WAD]
+    log(f"{len(r.unsafe)} of {len(borrowers)} accounts are unsafe at the confirmed prices")
 
-    unsafe = [a for a in borrowers if s.vault.healthOf(a) < WAD]
-    log(f"{len(unsafe)} of {len(borrowers)} accounts unsafe at the confirmed prices")
-    if unsafe:
-        s.engine.liquidateBatch([a.address for a in unsafe], keeper, sender=keeper)
-    r.liquidated = [a.address for a in unsafe if s.vault.debtOf(a) < r.debt_before]
-    r.auctions = s.auction.count()
-    log(f"liquidated {len(r.liquidated)} accounts into {r.auctions} auctions")
+    record = write_record(s, Path(workdir) / "deployment.json")
+    keeper_proc = KeeperProcess(chain.provider.uri, record, keeper.private_key, Path(workdir))
+    try:
+        if not keeper_proc.wait_for("indexed", 60):
+            raise RuntimeError(f"keeper did not start:\n{keeper_proc.output()[-2000:]}")
+        log("keeper process started; mining a block a minute of chain time until every auction settles")
+        r.settled = drive(
+            s, chain, operator,
+            lambda: all(s.vault.healthOf(a) >= WAD for a in r.unsafe) and s.auction.count() == 0,
+            timeout=timeout,
+        )
+    finally:
+        keeper_proc.stop()
+        r.keeper_log = keeper_proc.output()
 
-    # The bidder takes each auction once its price falls to the oracle's price (no premium).
-    steps = 0
-    while s.auction.count() > 0 and steps < 200:
-        steps += 1
-        chain.mine(1, deltatime=60)
-        for symbol, feed in s.feeds.items():
-            feed.setAnswer(feed.answer(), sender=operator)
-        for auction_id in list(s.auction.list()):
-            needs_redo, price, lot, tab = s.auction.getStatus(auction_id)
-            sale = s.auction.sales(auction_id)
-            if needs_redo:
-                s.auction.redo(auction_id, bidder, sender=bidder)
-                continue
-            reference = s.oracle.peek(sale.token).current
-            if price <= reference:
-                receipt = s.auction.take(auction_id, lot, price, bidder, b"", sender=bidder)
-                take = receipt.events.filter(s.auction.Take)[0]
-                symbol = next(k for k, v in s.collateral.items() if v.address == sale.token)
-                r.sales.append(Sale(auction_id, symbol, take.slice, take.owe, reference, sale.decimals))
+    head = chain.blocks.head.number
+    r.liquidated = [e.account for e in s.engine.Liquidate.range(start, head + 1) if e.keeper == keeper.address]
+    kicks = list(s.auction.Kick.range(start, head + 1))
+    r.auctions = len(kicks)
+    symbol_of_id = {cid: sym for sym, cid in s.ids.items()}
+    collateral_of_auction = {k.id: k.collateralId for k in kicks}
+    for take in s.auction.Take.range(start, head + 1):
+        if take.taker != keeper.address:
+            continue
+        symbol = symbol_of_id[collateral_of_auction[take.id]]
+        token = s.collateral[symbol]
+        reference = s.oracle.peek(token, block_id=take.block_number).current
+        r.sales.append(Sale(take.id, symbol, take.slice, take.owe, reference, token.decimals()))
     r.debt_after = s.vault.totalDebt()
-    r.repaid_by_auctions = sum(x.paid for x in r.sales)
     r.buffer_surplus = s.buffer.surplus()
     r.bad_debt = s.buffer.badDebt()
     r.supply = s.debt_token.totalSupply()

@@ -1,0 +1,137 @@
+"""OracleAdapter against a Python model of the interface's rules, over random sequences of feed
+rounds, broken feeds and time. WETH: primary + secondary, 8 decimals, heartbeat 1 h, max deviation
+2%, max jump 10%, delay 1 h, recovery grace 30 min (see conftest)."""
+
+from dataclasses import dataclass
+
+from hypothesis import given
+from hypothesis import strategies as st
+from oracle_helpers import (
+    DELAY,
+    ETH,
+    FROZEN,
+    G_FROZEN,
+    G_NONE,
+    G_RECOVERY,
+    HEARTBEAT,
+    LIVE,
+    MAX_DEV_BPS,
+    MAX_JUMP_BPS,
+    RECOVERY_GRACE,
+    SECONDARY,
+    fuzz,
+)
+
+E10 = 10**10
+
+
+@dataclass
+class Feed:
+    answer: int
+    updated: int
+    broken: bool = False
+
+    def valid(self, now):
+        return not self.broken and self.answer > 1 and now - self.updated <= HEARTBEAT
+
+
+@dataclass
+class Model:
+    status: int
+    current: int
+    delayed: int
+    queued: int
+    last_hop: int
+    since: int = 0
+
+    def step(self, now, primary, secondary):
+        p = primary.answer * E10 if primary.valid(now) else None
+        s = secondary.answer * E10 if secondary.valid(now) else None
+        last = self.current
+
+        def within(x, ref, bps):
+            return abs(x - ref) * 10_000 <= ref * bps
+
+        def agree(x, y):
+            return (max(x, y) - min(x, y)) * 10_000 <= min(x, y) * MAX_DEV_BPS
+
+        # The interface's rules: disagreement freezes; a valid primary within the jump bound, or
+        # confirmed by the secondary, is LIVE; else the secondary within the jump bound; else FROZEN.
+        if p is not None and s is not None and not agree(p, s):
+            status, price = FROZEN, last
+        elif p is not None and (within(p, last, MAX_JUMP_BPS) or s is not None):
+            status, price = LIVE, p
+        elif s is not None and within(s, last, MAX_JUMP_BPS):
+            status, price = SECONDARY, s
+        else:
+            status, price = FROZEN, last
+        if status == LIVE and self.status != LIVE:
+            self.since = now
+        self.status, self.current = status, price
+        if status != FROZEN and now >= self.last_hop + DELAY:
+            self.delayed, self.queued, self.last_hop = self.queued, price, now
+
+    def guard(self, now):
+        if self.status == FROZEN:
+            return G_FROZEN
+        if self.status == LIVE and now < self.since + RECOVERY_GRACE:
+            return G_RECOVERY
+        return G_NONE
+
+
+# One step: seconds to wait, then what each feed does: a new round at a move (in %) from ETH,
+# nothing (the round ages), or break (revert).
+feed_action = st.one_of(
+    st.tuples(st.just("round"), st.integers(min_value=-14, max_value=14)),
+    st.tuples(st.just("keep"), st.just(0)),
+    st.tuples(st.just("break"), st.just(0)),
+)
+steps = st.lists(
+    st.tuples(st.integers(min_value=0, max_value=90 * 60), feed_action, feed_action),
+    min_size=3,
+    max_size=7,
+)
+
+
+@fuzz(12)
+@given(plan=steps)
+def test_adapter_follows_the_model(adapter, weth, eth_feed, eth_feed2, deployer, keeper, chain, plan):
+    snap = chain.snapshot()
+    try:
+        delayed, queued, last_hop, _ = adapter.delayedState(weth)
+        model = Model(LIVE, ETH * E10, delayed, queued, last_hop)
+        feeds = {}
+        for contract in (eth_feed, eth_feed2):
+            _, answer, _, updated, _ = contract.latestRoundData()
+            feeds[contract.address] = Feed(answer, updated)
+        t = chain.pending_timestamp
+        for wait, *actions in plan:
+            t += wait
+            chain.pending_timestamp = t
+            for contract, (kind, move) in zip((eth_feed, eth_feed2), actions):
+                feed = feeds[contract.address]
+                if kind == "break" and not feed.broken:
+                    contract.setReverts(True, sender=deployer)
+                    feed.broken = True
+                elif kind == "round":
+                    if feed.broken:
+                        contract.setReverts(False, sender=deployer)
+                        feed.broken = False
+                    answer = ETH * (100 + move) // 100
+                    feed.answer, feed.updated = answer, contract.setAnswer(answer, sender=deployer).timestamp
+            now = adapter.update(weth, sender=keeper).timestamp
+            model.step(now, feeds[eth_feed.address], feeds[eth_feed2.address])
+            t = now
+            chain.pending_timestamp = now
+            chain.mine()  # calls now run at `now`
+            q = adapter.peek(weth)
+            assert (adapter.status(weth), q.status) == (model.status, model.status), plan
+            assert q.current == model.current, plan
+            assert adapter.delayedState(weth)[:3] == (model.delayed, model.queued, model.last_hop), plan
+            assert q.guard == model.guard(now), plan
+            lo, hi = sorted((model.current, model.delayed))
+            assert q.auctionStartPrice == hi
+            assert q.liquidationPrice == (hi if q.guard == G_NONE else 0)
+            assert q.borrowPrice == (lo if q.guard in (G_NONE, G_RECOVERY) else 0)
+    finally:
+        chain.restore(snap)

@@ -77,10 +77,10 @@ def keeper_options(f):
     return f
 
 
-def main(rpc_url: str, private_key: str, deployment, dry_run, kick_only, bid_only, min_profit, max_gas_price,
-         shard, state_file, metrics_port, poll_interval, max_blocks, batch_size, replace_after,
-         network_name: str = "local") -> None:
-    log = configure_logging()
+def make_keeper(rpc_url: str, private_key: str, deployment, dry_run, kick_only, bid_only, min_profit, max_gas_price,
+                shard, state_file, metrics_port, poll_interval, max_blocks, batch_size, replace_after,
+                network_name: str = "local", log=None) -> Keeper:
+    log = log or configure_logging()
     if kick_only and bid_only:
         raise click.UsageError("--kick-only and --bid-only exclude each other")
     try:
@@ -97,8 +97,19 @@ def main(rpc_url: str, private_key: str, deployment, dry_run, kick_only, bid_onl
         shard=shard_i, shards=shards, state_file=state_file, metrics_port=metrics_port,
         poll_interval=poll_interval, batch_size=batch_size, replace_after=replace_after,
     )
-    keeper = Keeper(cfg, abis, private_key, log=log)
+    return Keeper(cfg, abis, private_key, log=log)
+
+
+def main(rpc_url: str, private_key: str, max_blocks=None, **options) -> None:
+    keeper = make_keeper(rpc_url, private_key, max_blocks=max_blocks, **options)
     keeper.run(max_blocks=max_blocks)
+
+
+def build_keeper(rpc_url: str, private_key: str, deployment: Path, args: list, log=None) -> Keeper:
+    """A keeper from command-line style options (the silverback bot passes UNWIND_KEEPER_ARGS)."""
+    ctx = cli.make_context("keeper", ["--rpc-url", rpc_url, "--deployment", str(deployment), *args])
+    options = {k: v for k, v in ctx.params.items() if k not in ("rpc_url", "key_env", "keyfile")}
+    return make_keeper(rpc_url, private_key, log=log, **options)
 
 
 @click.command()

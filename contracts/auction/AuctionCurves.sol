@@ -22,9 +22,21 @@ library AuctionCurves {
         }
         if (p.curve == IDutchAuction.Curve.Exponential) {
             // top * cut ** elapsed
-            return FPM.mulDivUp(top, FPM.rpow(p.cut, elapsed, RAY), RAY);
+            return FPM.mulDivUp(top, rpowUp(p.cut, elapsed), RAY);
         }
         // Stairstep: top * cut ** floor(elapsed / step)
-        return FPM.mulDivUp(top, FPM.rpow(p.cut, elapsed / p.step, RAY), RAY);
+        return FPM.mulDivUp(top, rpowUp(p.cut, elapsed / p.step), RAY);
+    }
+
+    /// @notice `x ** n` for a RAY number `x <= RAY`, every product rounded UP, so the result is
+    ///         never below the exact power (a rounding-to-nearest power can be, and a price built
+    ///         on it can then fall one wei below the exact curve).
+    function rpowUp(uint256 x, uint256 n) internal pure returns (uint256 z) {
+        z = RAY;
+        while (n != 0) {
+            if (n & 1 != 0) z = FPM.mulDivUp(z, x, RAY);
+            n >>= 1;
+            if (n != 0) x = FPM.mulDivUp(x, x, RAY);
+        }
     }
 }

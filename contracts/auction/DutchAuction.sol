@@ -100,9 +100,12 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
     {
         if (stopLevel >= 3) revert StopLevel(stopLevel);
         if (receiver == address(0)) revert ZeroAddress();
-        if (receiver == address(vault) || receiver == address(debtToken) || receiver == address(buffer)) {
-            revert ForbiddenReceiver(receiver);
-        }
+        // Collateral sent to a protocol contract (the auction itself included) would be stranded:
+        // none of them credits tokens it receives outside its own flows.
+        if (
+            receiver == address(vault) || receiver == address(debtToken) || receiver == address(buffer)
+                || receiver == address(this)
+        ) revert ForbiddenReceiver(receiver);
         Sale storage s = _sales[id];
         Sale memory sale = s;
         if (sale.lot == 0) revert AuctionNotRunning(id);

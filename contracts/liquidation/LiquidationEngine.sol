@@ -321,8 +321,12 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
             return (p, blocked, detail);
         }
         for (uint256 i; i < p.seizures.length; ++i) {
-            p.debtToClose += p.seizures[i].debt;
-            p.penalty += p.seizures[i].tab - p.seizures[i].debt;
+            // A seizure the caps cut keeps its debt/tab proportion only roughly: recompute its tab
+            // exactly as the kick will (never above the cut tab, so it still fits the room).
+            Seizure memory s = p.seizures[i];
+            s.tab = s.debt + FPM.mulDivUp(s.debt, held[_indexOf(held, s.collateralId)].penalty, WAD);
+            p.debtToClose += s.debt;
+            p.penalty += s.tab - s.debt;
         }
         p.incentive = tip + FPM.mulDiv(chip, p.debtToClose, WAD);
         if (p.incentive > p.penalty) p.incentive = p.penalty;
@@ -466,24 +470,37 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         return (Block.None, 0);
     }
 
-    /// @dev Shrink seizure `i` to `room` of tab and drop the rest, keeping the dust rules.
+    /// @dev Seizure `i` does not fit: close only what the room takes (`closed` by the seizures
+    ///      before it plus the part of `i` whose tab fits `room`), keeping the dust rules, and
+    ///      drop the rest. When the dust rule needs a smaller close than the seizures before `i`
+    ///      add up to, the last of them is shrunk too (proportionally, so its tab only falls).
     function _cut(Preview memory p, uint256 i, uint256 closed, uint256 room) internal view returns (Block, uint256) {
-        Seizure memory s = p.seizures[i];
-        uint256 fits = FPM.mulDiv(s.debt, room, s.tab); // debt whose tab fits the room
-        uint256 dust = vault.dust();
-        // Leave 0 or at least dust.
-        if (p.debt - closed - fits < dust) fits = p.debt - dust > closed ? p.debt - dust - closed : 0;
-        uint256 newClosed = closed + fits;
-        // Close at least min(debt, dust).
-        if (newClosed == 0 || newClosed < (dust < p.debt ? dust : p.debt)) return (Block.Cap, s.collateralId);
-        uint256 kept = i;
-        if (fits > 0) {
-            s.lot = FPM.mulDivUp(s.lot, fits, s.debt);
-            s.tab = FPM.mulDivUp(s.tab, fits, s.debt);
-            s.debt = fits;
-            kept = i + 1;
-        }
         Seizure[] memory seizures = p.seizures;
+        Seizure memory s = seizures[i];
+        uint256 dust = vault.dust();
+        // Debt the queue can take; below the whole debt, since this seizure's tab exceeds the room.
+        uint256 total = closed + FPM.mulDiv(s.debt, room, s.tab);
+        // Leave at least dust (0 is impossible here).
+        if (p.debt - total < dust) total = p.debt > dust ? p.debt - dust : 0;
+        // Close at least min(debt, dust).
+        if (total == 0 || total < (dust < p.debt ? dust : p.debt)) return (Block.Cap, s.collateralId);
+        uint256 kept;
+        uint256 sum;
+        while (kept <= i) {
+            Seizure memory t = seizures[kept];
+            if (sum + t.debt > total) {
+                uint256 part = total - sum;
+                if (part > 0) {
+                    t.lot = FPM.mulDivUp(t.lot, part, t.debt);
+                    t.tab = FPM.mulDivUp(t.tab, part, t.debt);
+                    t.debt = part;
+                    ++kept;
+                }
+                break;
+            }
+            sum += t.debt;
+            ++kept;
+        }
         assembly {
             mstore(seizures, kept)
         }

@@ -10,10 +10,16 @@ import {IOracleAdapter} from "./IOracleAdapter.sol";
 ///         PARTIAL CLOSE. Collateral is seized in collateral-id order (the listing order).
 ///         Closing debt `x` against collateral i moves `x * (1 + penalty_i) / (1 - lotMargin)`
 ///         of value into an auction: the tab is `x * (1 + penalty_i)`, and the extra `lotMargin`
-///         lets the auction cover the tab even when it sells at its floor (the unused part
-///         returns to the owner when the tab is paid). `x` is the smallest amount that brings
+///         (default 5%) lets the auction raise the whole tab even when it sells a little below the
+///         reference (the unused part returns to the owner when the tab is paid; deeper discounts
+///         eat into the penalty first, then the buffer). `x` is the smallest amount that brings
 ///         health back to `targetHealth`; when one collateral is not enough it is taken whole and
 ///         the next one is used; when the whole basket is not enough, everything is liquidated.
+///         A partial close can raise health only while
+///         `liquidationThreshold_i * (1 + penalty_i) / (1 - lotMargin) < 1`; governance keeps
+///         lotMargin below `1 - threshold * (1 + penalty)` of every collateral (with the default
+///         parameters: WETH 0.12, WBTC 0.142, USDC 0.055), otherwise such accounts are
+///         liquidated in full.
 ///
 ///         DUST. A liquidation closes at least `min(debt, dust)` and never leaves a debt between
 ///         0 and `dust`: what remains is zero or at least `dust`.

@@ -78,7 +78,7 @@ class SystemParams:
     debt_ceiling: int = wad(100_000_000)
     stability_fee: int = RAY  # per second; RAY = no fee
     target_health: int = wad("1.25")
-    lot_margin: int = wad("0.2")
+    lot_margin: int = wad("0.05")  # must stay below 1 - threshold*(1+penalty) for partial closes
     tip: int = wad(20)
     chip: int = wad("0.01")
     global_cap: int = wad(10_000_000)

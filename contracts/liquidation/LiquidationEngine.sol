@@ -64,7 +64,7 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         debtToken = debtToken_;
         buffer = buffer_;
         targetHealth = 1.25e18;
-        lotMargin = 0.2e18;
+        lotMargin = 0.05e18;
         unpauseGrace = 30 minutes;
     }
 

@@ -25,7 +25,7 @@ BORROWERS = [
     ({"WETH": 20}, "0.60"),
     ({"USDC": 30_000}, "0.95"),
 ]
-PRICE_MOVES = {"WETH": "2250", "WBTC": "46000"}  # -25% and about -23%
+PRICE_MOVES = {"WETH": "2550", "WBTC": "51000"}  # both -15%
 
 
 @dataclass

@@ -136,10 +136,14 @@ interface IVault {
     ///         here (a view for monitoring; liquidations themselves also need the guard lifted).
     function healthOf(address account) external view returns (uint256);
 
-    /// @notice How much more `account` can borrow now [wad].
+    /// @notice How much more `account` can borrow now [wad]. Exact at the current timestamp and
+    ///         prices: borrowing it succeeds, one wei more fails (borrow limit or debt ceiling).
+    ///         0 while borrowing is paused or shut down, and when even the largest borrow would
+    ///         leave the debt below `dust`.
     function maxBorrow(address account) external view returns (uint256);
 
-    /// @notice How much of collateral `id` `account` can withdraw now [token units].
+    /// @notice How much of collateral `id` `account` can withdraw now [token units]. Exact at the
+    ///         current timestamp and prices: withdrawing it succeeds, one unit more fails.
     function maxWithdraw(address account, uint256 id) external view returns (uint256);
 
     function totalDebt() external view returns (uint256); // [wad] ceil(totalNormalisedDebt * rate / RAY)

@@ -294,18 +294,29 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IVault
+    /// @dev Exact: borrowing the result succeeds and borrowing one wei more fails (at the same
+    ///      timestamp and prices). Both bounds are turned into normalised-debt room first, because
+    ///      a borrow adds `ceil(x * RAY / rate)` to art and debt is `ceil(art * rate / RAY)`: with
+    ///      rate > RAY, `limit - debt` can overshoot by a wei. Zero when even the largest borrow
+    ///      would leave the debt below `dust`.
     function maxBorrow(address account) external view returns (uint256) {
         if (shutdown || borrowingPaused) return 0;
         Position memory pos = _positions[account];
-        uint256 debt = FPM.mulDivUp(pos.art, currentRate(), RAY);
-        uint256 limit = _borrowLimitView(account, pos.mask);
-        uint256 room = limit > debt ? limit - debt : 0;
-        uint256 total = _totalDebt(totalNormalisedDebt, currentRate());
-        uint256 ceilingRoom = debtCeiling > total ? debtCeiling - total : 0;
-        return room < ceilingRoom ? room : ceilingRoom;
+        uint256 r = currentRate();
+        uint256 dart = _artRoom(_borrowLimitView(account, pos.mask), r, pos.art);
+        uint256 ceilingDart = _artRoom(debtCeiling, r, totalNormalisedDebt);
+        if (ceilingDart < dart) dart = ceilingDart;
+        // The largest x with ceil(x * RAY / r) <= dart.
+        uint256 amount = FPM.fullMulDiv(dart, r, RAY);
+        if (amount == 0) return 0;
+        if (FPM.mulDivUp(pos.art + FPM.mulDivUp(amount, RAY, r), r, RAY) < dust) return 0;
+        return amount;
     }
 
     /// @inheritdoc IVault
+    /// @dev Exact: withdrawing the result succeeds and one unit more fails (same timestamp and
+    ///      prices). The collateral's own term of the limit, `floor(floor(x * p / 10**d) * ltv / WAD)`,
+    ///      must stay >= term(held) - (limit - debt); the smallest such x is solved for directly.
     function maxWithdraw(address account, uint256 id) external view returns (uint256) {
         CollateralConfig storage c = _config(id);
         uint256 held = _collateralOf[account][id];
@@ -313,14 +324,18 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
         if (pos.art == 0 || held == 0) return held;
         uint256 debt = FPM.mulDivUp(pos.art, currentRate(), RAY);
         uint256 limit = _borrowLimitView(account, pos.mask);
-        if (limit <= debt) return 0;
-        if (c.frozen) return held; // frozen collateral gives no borrowing power: free to leave
-        IOracleAdapter.Quote memory q = oracle.peek(c.token);
-        if (q.borrowPrice == 0) return held;
-        // value that can leave = (limit - debt) / maxLtv; round down the amount
-        uint256 freeValue = FPM.fullMulDiv(limit - debt, WAD, c.maxLtv);
-        uint256 freeAmount = FPM.fullMulDiv(freeValue, 10 ** c.decimals, q.borrowPrice);
-        return freeAmount < held ? freeAmount : held;
+        if (limit < debt) return 0; // withdraw requires limit >= debt afterwards: nothing may leave
+        // No borrowing power (frozen, maxLtv 0, no borrow price): leaving changes nothing.
+        if (c.frozen || c.maxLtv == 0) return held;
+        uint256 price = oracle.peek(c.token).borrowPrice;
+        if (price == 0) return held;
+        uint256 unit = 10 ** c.decimals;
+        uint256 term = FPM.fullMulDiv(FPM.fullMulDiv(held, price, unit), c.maxLtv, WAD);
+        uint256 room = limit - debt;
+        if (room >= term) return held;
+        uint256 minValue = FPM.fullMulDivUp(term - room, WAD, c.maxLtv);
+        uint256 minAmount = FPM.fullMulDivUp(minValue, unit, price);
+        return minAmount < held ? held - minAmount : 0;
     }
 
     /// @inheritdoc IVault
@@ -425,7 +440,9 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
     /// @inheritdoc IVault
     function setPenalty(uint256 id, uint64 penalty) external onlyRole(GOVERNOR_ROLE) {
         CollateralConfig storage c = _config(id);
-        _checkRisk(c.maxLtv, c.liquidationThreshold, penalty);
+        // Check against the threshold in force now: while it ramps down it is above the target,
+        // and liquidations use it (threshold * (1 + penalty) < 1 must hold throughout).
+        _checkRisk(c.maxLtv, _currentThreshold(id, c), penalty);
         c.penalty = penalty;
         emit ParameterSet("penalty", id, penalty);
     }
@@ -504,7 +521,7 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
 
     function _checkRisk(uint64 maxLtv, uint64 threshold, uint64 penalty) internal pure {
         if (penalty > MAX_PENALTY) revert InvalidParameter("penalty", penalty, 0, MAX_PENALTY);
-        if (threshold >= WAD) revert InvalidParameter("liquidationThreshold", threshold, maxLtv + 1, WAD - 1);
+        if (threshold >= WAD) revert InvalidParameter("liquidationThreshold", threshold, uint256(maxLtv) + 1, WAD - 1);
         if (maxLtv >= threshold) revert InvalidParameter("maxLtv", maxLtv, 0, threshold - 1);
         // A liquidation must be able to improve health: seizing value v*(1+penalty) at threshold
         // weight must cost less weighted collateral than the debt it clears.
@@ -544,6 +561,12 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
 
     function _totalDebt(uint256 totalArt, uint256 r) internal pure returns (uint256) {
         return FPM.mulDivUp(totalArt, r, RAY);
+    }
+
+    /// @dev How much normalised debt can be added to `art` before ceil(art * r / RAY) > bound.
+    function _artRoom(uint256 bound, uint256 r, uint256 art) internal pure returns (uint256) {
+        uint256 maxArt = FPM.fullMulDiv(bound, RAY, r);
+        return maxArt > art ? maxArt - art : 0;
     }
 
     /// @dev sum(value at borrowPrice * maxLtv) over the account's collateral, rounded down.

@@ -139,6 +139,8 @@ def hand_over(system: System, deployer, guardian) -> None:
         module.renounceRole(DEFAULT_ADMIN, deployer, **tx)
     system.debt_token.grantRole(DEFAULT_ADMIN, timelock, **tx)
     system.debt_token.renounceRole(DEFAULT_ADMIN, deployer, **tx)
+    # The timelock administers itself from now on: no one can add proposers or executors at once.
+    timelock.renounceRole(DEFAULT_ADMIN, deployer, **tx)
 
 
 def govern(system: System, proposer, target, method: str, *args, chain=None):

@@ -39,6 +39,13 @@ def _session_fixtures_first(chain, project, accounts, deployer, alice, bob, keep
     """Every session fixture of this module, set up with the first test (no Ape rebase)."""
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _wide_lot_margin(_session_fixtures_first, h):
+    """Pin the lot margin at 20%: this module's auctions come from whole-account liquidations
+    (kick_weth), which the deployed default of 5% would turn into partial ones."""
+    h.govern(h.s.engine, "setLotMargin", 2 * 10**17)
+
+
 def kick_weth(h, keeper, owner):
     s = h.s
     h.open(owner, {"WETH": 10}, 22_000)

@@ -105,12 +105,6 @@ def test_timelock_proposer_and_executor(system, chain, deployer, params):
     assert tl.address in held[DEFAULT_ADMIN]  # the timelock administers itself
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="deploy.py creates the Timelock with admin=deployer and hand_over() never renounces it: "
-    "the deployer can grant itself or others PROPOSER/EXECUTOR/CANCELLER at once, without a delay",
-)
 def test_deployer_holds_no_admin_role_on_the_timelock(system, chain, deployer):
     assert holders(system.timelock, chain)[DEFAULT_ADMIN] == names(system.timelock)
 

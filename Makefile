@@ -28,8 +28,8 @@ SOLC_BIN     := $(SOLCX_BINARY_PATH)/solc-v$(SOLC_VERSION)
 help:
 	@echo "make demo   set up, start a local anvil, deploy Unwind and run the main story"
 	@echo "make test   set up and run the whole test suite (ape test) against anvil"
-	@echo "make fuzz   deep property runs"
-	@echo "make bench  gas and keeper figures as JSON and plots under bench/results/"
+	@echo "make fuzz   the suite with the deep hypothesis profile (UNWIND_PROFILE=deep)"
+	@echo "make bench  gas per operation as JSON under bench/results/ (keeper scale and crash replay: issue 8)"
 
 # --- set-up -------------------------------------------------------------------------------
 
@@ -83,7 +83,7 @@ fuzz: setup
 	UNWIND_PROFILE=deep ape test $(or $(TEST_ARGS),tests/)
 
 bench: setup
-	ape run bench
+	ape run gas --out bench/results/gas.json
 
 clean:
 	rm -rf $(BUILD) .pytest_cache bench/results/*.tmp

@@ -10,6 +10,7 @@ Settings come from the environment so the bot runs unattended:
 
 import os
 import shlex
+import threading
 from pathlib import Path
 
 from ape import chain
@@ -19,6 +20,7 @@ from unwind.keeper.__main__ import ROOT, build_keeper, configure_logging, key_fr
 
 bot = SilverbackBot()
 state = {}
+_step_lock = threading.Lock()
 
 
 def _key() -> str:
@@ -42,8 +44,15 @@ def start_keeper(startup_state):
 
 @bot.on_(chain.blocks)
 def on_block(block):
+    # silverback runs sync handlers on a thread pool: when a step takes longer than a block, the
+    # next block's handler starts while it runs. The keeper is not thread-safe (index, nonce book),
+    # so steps are serialised, and a block that a later step has already covered is skipped.
     keeper = state["keeper"]
-    keeper.step(block.number)
+    with _step_lock:
+        if block.number <= state.get("last_step", -1):
+            return {"skipped_block": block.number}
+        keeper.step(block.number)
+        state["last_step"] = block.number
     return {"accounts_indexed": len(keeper.index), "rpc_calls": keeper.rpc_calls}
 
 

@@ -23,6 +23,10 @@ EVENT_EFFECTS = {
 }
 
 
+class ReorgTooDeep(ValueError):
+    """A reorg reaches below the journal: the index must be rebuilt from the start block."""
+
+
 @dataclass
 class Position:
     art: int = 0  # normalised debt [wad]
@@ -60,6 +64,7 @@ class PositionIndex:
         self.depth = depth
         self._journal: OrderedDict[int, tuple[str, list[Delta]]] = OrderedDict()
         self.last_block: int | None = None
+        self._dropped_max: int | None = None  # newest block that has left the journal
 
     def __len__(self) -> int:
         return len(self.positions)
@@ -76,11 +81,19 @@ class PositionIndex:
             self._apply(d, +1)
         self._journal[number] = (block_hash, list(deltas))
         while len(self._journal) > self.depth:
-            self._journal.popitem(last=False)
+            dropped, _ = self._journal.popitem(last=False)
+            self._dropped_max = dropped if self._dropped_max is None else max(self._dropped_max, dropped)
         self.last_block = number
 
     def rollback_to(self, number: int) -> int:
-        """Undo every block after `number`; returns how many blocks were undone."""
+        """Undo every block after `number`; returns how many blocks were undone.
+
+        Raises ReorgTooDeep when blocks after `number` have already left the journal: their
+        deltas are gone, so the positions cannot be restored exactly (rebuild the index instead).
+        """
+        if self._dropped_max is not None and self._dropped_max > number:
+            raise ReorgTooDeep(f"cannot undo back to block {number}: block {self._dropped_max} has already "
+                               f"left the journal (it keeps {self.depth} blocks)")
         undone = 0
         while self._journal and next(reversed(self._journal)) > number:
             _, (_, deltas) = self._journal.popitem(last=True)

@@ -92,4 +92,14 @@ class NonceBook:
         self.save()
 
     def in_flight(self, key: str) -> Pending | None:
-        return next((p for p in self.pending.values() if p.key == key), None)
+        """The pending transaction acting on `key`, also when `key` is one account of a batch
+        (a liquidateBatch is recorded as "batch:<a>,<b>,..."): after a restart nothing else
+        remembers which accounts a pending batch covers."""
+        return next((p for p in self.pending.values() if key in covered_keys(p.key)), None)
+
+
+def covered_keys(key: str) -> set[str]:
+    """What a pending transaction's key acts on: itself, plus each account of a batch."""
+    if key.startswith("batch:"):
+        return {key, *key.removeprefix("batch:").split(",")}
+    return {key}

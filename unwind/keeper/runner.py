@@ -17,11 +17,12 @@ from pathlib import Path
 
 from eth_account import Account
 from web3 import Web3
-from web3.exceptions import ContractLogicError, TransactionNotFound
+from web3.exceptions import ContractLogicError, TransactionNotFound, Web3Exception
+from web3.logs import DISCARD
 
 from unwind.keeper.gas import FeeCapReached, Fees, GasPolicy
 from unwind.keeper.health import CollateralState, MarketState
-from unwind.keeper.index import PositionIndex, delta_from_event
+from unwind.keeper.index import PositionIndex, ReorgTooDeep, delta_from_event
 from unwind.keeper.metrics import KeeperMetrics
 from unwind.keeper.nonces import NonceBook, Pending
 from unwind.keeper.strategy import gas_cost_in_debt, plan_bid, scan
@@ -102,7 +103,10 @@ class Keeper:
         self.cfg = cfg
         self.log = log or logging.getLogger("unwind.keeper")
         self.metrics = metrics or KeeperMetrics()
-        self.w3 = w3 or Web3(Web3.HTTPProvider(cfg.rpc_url, request_kwargs={"timeout": 10}))
+        # web3 asks eth_chainId before every eth_call (two of them per call): cached, that halves
+        # the keeper's RPC calls per block.
+        self.w3 = w3 or Web3(Web3.HTTPProvider(cfg.rpc_url, request_kwargs={"timeout": 10},
+                                               cache_allowed_requests=True, cacheable_requests={"eth_chainId"}))
         self.w3.middleware_onion.add(_call_counter(self), name="unwind_count")
         self.account = Account.from_key(private_key)
         self.c = {
@@ -118,11 +122,12 @@ class Keeper:
         self.stopping = False
         self.started = False
         self._done_keys: dict[str, int] = {}  # key -> block when a tx for it settled (avoid loops)
+        self.last_step: int | None = None  # head of the last step that completed
 
     # --- lifecycle ---
     def start(self) -> None:
         cfg = self.cfg
-        chain_id = self.w3.eth.chain_id
+        chain_id = self.chain_id = self.w3.eth.chain_id
         head = self.w3.eth.block_number
         n = self.c["vault"].functions.collateralCount().call()
         collaterals = []
@@ -164,7 +169,9 @@ class Keeper:
                     if fresh:
                         self.start()
                     head = self.w3.eth.block_number
-                    if fresh or self.index.last_block is None or head > self.index.last_block:
+                    # `last_step`, not the index: a step that failed half-way is tried again at
+                    # the same head instead of waiting for the next block.
+                    if fresh or self.last_step is None or head > self.last_step:
                         self.step(head)
                         if max_blocks is not None and self.summary.blocks >= max_blocks:
                             break
@@ -175,15 +182,28 @@ class Keeper:
                 except Exception as exc:  # an RPC library may wrap connection loss in its own types
                     if _is_connection_error(exc):
                         self._rpc_error(exc)
-                        backoff = min(backoff * 2, 10.0)
+                    elif isinstance(exc, Web3Exception):
+                        # A read that reverts or an RPC error answer (a node serving a block it is
+                        # still writing, a load balancer behind on state): skip this attempt,
+                        # don't die. Programming errors still raise.
+                        self.summary.rpc_errors += 1
+                        self.metrics.rpc_errors.inc()
+                        self.log.warning("step failed (%s: %s); retrying", type(exc).__name__, str(exc)[:160])
                     else:
                         raise
-                time.sleep(backoff)
+                    backoff = min(backoff * 2, 10.0)
+                self._sleep(backoff)
         finally:
             for s, handler in previous.items():
                 signal.signal(s, handler)
             self.log.info(self.summary.line())
         return self.summary
+
+    def _sleep(self, seconds: float) -> None:
+        """Sleep, but wake up for SIGTERM/SIGINT (backoff after an outage reaches 10 s)."""
+        end = time.time() + seconds
+        while not self.stopping and time.time() < end:
+            time.sleep(min(0.1, max(0.0, end - time.time())))
 
     def _rpc_error(self, exc) -> None:
         self.summary.rpc_errors += 1
@@ -248,27 +268,34 @@ class Keeper:
         if recorded is None or recorded == current:
             return
         # Walk back through the journal to the newest block that is still on the chain.
+        ancestor = None
+        floor = self.index.journal_floor()
         number = last
-        while number is not None and number >= (self.index.journal_floor() or 0):
+        while floor is not None and number >= floor:
             h = self.index.block_hash(number)
             if h is not None and h == self.w3.eth.get_block(number)["hash"].to_0x_hex():
+                ancestor = number
                 break
             number -= 1
-        ancestor = number if number is not None else (self.cfg.start_block - 1)
-        undone = self.index.rollback_to(ancestor)
+        try:
+            if ancestor is None:
+                raise ReorgTooDeep(f"no journaled block since {floor} is still on the chain")
+            undone = self.index.rollback_to(ancestor)
+        except ReorgTooDeep as exc:
+            # Rolling back to the journal's floor would keep the deltas of orphaned blocks older
+            # than the journal (or skip new logs below it): start again from the deployment.
+            self.log.warning("reorg deeper than the journal (%s): rebuilding the index from block %d", exc,
+                             self.cfg.start_block)
+            self.index = PositionIndex(self.index.depth)
+            return
         self.log.warning("reorg: rolled back %d journaled blocks to %d; re-reading logs", undone, ancestor)
 
     # --- one block ---
     def step(self, head: int) -> None:
         self._check_reorg()
-        last = self.index.last_block
-        lo = (self.cfg.start_block if last is None else last + 1)
-        if lo <= head:
-            self._apply_logs(lo, head, None)
-        self._mark_head(head)
+        self._catch_up(head)  # one eth_getLogs for a new block (chunked after an outage or a rebuild)
         state = self.read_market_state(head)
         self.summary.blocks += 1
-        self.metrics.last_block.set(head)
         self.metrics.accounts_indexed.set(len(self.index))
         self._settle_pending(head)
 
@@ -283,6 +310,8 @@ class Keeper:
         if self.cfg.bid:
             self._bid(state, head)
         self._check_balances()
+        self.last_step = head
+        self.metrics.last_block.set(head)  # processed: set last, so a watcher knows the block is done
 
     def read_market_state(self, head: int) -> MarketState:
         vault, oracle = self.c["vault"], self.c["oracle"]
@@ -311,8 +340,28 @@ class Keeper:
                               next(c.health for c in unsafe if c.account == account) / WAD,
                               " [dry run]" if self.cfg.dry_run else "")
             key = batch[0] if len(batch) == 1 else "batch:" + ",".join(batch)
+            if len(batch) > 1 and not self._batch_would_liquidate(fn, key, batch):
+                continue
             if self._send(fn, "liquidate", key, self.cfg.gas_liquidate * len(batch), also=batch):
                 self.summary.liquidations_sent += len(batch)
+
+    def _batch_would_liquidate(self, fn, key: str, batch: list) -> bool:
+        """liquidateBatch skips accounts that are no longer liquidatable instead of reverting, so a
+        gas estimate cannot tell a lost race: simulate it and look at how many it would liquidate."""
+        try:
+            count = fn.call({"from": self.account.address})
+        except ContractLogicError as exc:
+            count, reason = 0, _reason(exc)
+        else:
+            reason = "it would liquidate none of them"
+        if count:
+            return True
+        self.summary.lost_races += 1
+        self.metrics.auctions_lost.inc()
+        self.log.info("skip liquidate %s: %s; another keeper was probably first", key, reason)
+        for account in batch:
+            self._done_keys[account] = self.index.last_block or 0
+        return False
 
     # --- auctions ---
     def _bid(self, state: MarketState, head: int) -> None:
@@ -376,7 +425,7 @@ class Keeper:
             return False
         nonce = self.nonces.reserve()
         tx = {
-            "to": fn.address, "data": fn._encode_transaction_data(), "value": 0, "chainId": self.w3.eth.chain_id,
+            "to": fn.address, "data": fn._encode_transaction_data(), "value": 0, "chainId": self.chain_id,
             "gas": min(max(estimate * 13 // 10, 100_000), gas_limit * 2), "type": 2,
         }
         ok = self._broadcast(tx, nonce, fees, kind, key)
@@ -433,11 +482,18 @@ class Keeper:
         self._done_keys[p.key] = head
         if receipt["status"] == 1:
             if p.kind == "liquidate":
-                n = p.key.count(",") + 1 if p.key.startswith("batch:") else 1
-                self.summary.liquidations_mined += n
-                self.metrics.liquidations.inc(n)
-                self.log.info("mined liquidate %s in block %d (gas %d)", p.key, receipt["blockNumber"],
-                              receipt["gasUsed"])
+                # A batch succeeds even when another keeper got there first: count the events.
+                n = self._liquidated_in(receipt)
+                if n == 0:
+                    self.summary.lost_races += 1
+                    self.metrics.auctions_lost.inc()
+                    self.log.info("lost race: liquidate %s mined in block %d but liquidated nothing (another "
+                                  "keeper was first)", p.key, receipt["blockNumber"])
+                else:
+                    self.summary.liquidations_mined += n
+                    self.metrics.liquidations.inc(n)
+                    self.log.info("mined liquidate %s in block %d: %d liquidated (gas %d)", p.key,
+                                  receipt["blockNumber"], n, receipt["gasUsed"])
             elif p.kind == "take":
                 profit = getattr(self, "_expected_profit", {}).get(p.key, 0)
                 self.summary.takes_mined += 1
@@ -455,6 +511,10 @@ class Keeper:
                           p.kind, p.key, receipt["blockNumber"])
         self.nonces.pending.pop(p.nonce, None)
         self.nonces.save()
+
+    def _liquidated_in(self, receipt) -> int:
+        events = self.c["engine"].events.Liquidate().process_receipt(receipt, errors=DISCARD)
+        return sum(1 for e in events if e["args"]["keeper"] == self.account.address)
 
     def _replace(self, p: Pending) -> None:
         base_fee = self._head.get("baseFeePerGas", 0) or 0

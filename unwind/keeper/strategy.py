@@ -78,7 +78,7 @@ def plan_bid(
         return None
     proceeds = bought * market_price // scale
     profit = proceeds - owe - gas_cost
-    if profit < min_profit:
+    if profit < max(min_profit, 0):  # a negative --min-profit must not turn into bidding at a loss
         return None
     return Bid(auction_id, request, price, owe, profit)
 

@@ -1,0 +1,433 @@
+"""The keeper as a separate process under faults: a competitor, an RPC outage, SIGKILL between
+sending and mining, and RPC cost as the number of accounts grows.
+
+Every assertion reads the chain (events, transactions, receipts, nonces, the node's mempool) or
+the RPC proxy's counters; keeper logs are only waited on, and read only where the task is
+"the keeper says so" (a lost race is logged).
+"""
+
+import signal
+import socket
+import time
+import urllib.request
+from collections import Counter, defaultdict
+
+import pytest
+import requests
+from eth_abi import encode
+from eth_utils import keccak, to_checksum_address
+from web3.logs import DISCARD
+
+from tests.keeper.rpc_proxy import RpcProxy
+from unwind.keeper.runner import load_abis
+from unwind.keeper.process import ROOT, KeeperProcess
+from unwind.params import WAD
+from unwind.story import BORROWERS, drive, fund_with_debt_tokens, open_accounts, set_price, settle_oracle
+
+PRICE_CRASH = {"WETH": "2250", "WBTC": "46000"}
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def metrics(port: int) -> dict:
+    """The keeper's Prometheus gauges and counters, by name."""
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            out[name] = float(value)
+    return out
+
+
+def metric_or_none(port: int, name: str):
+    try:
+        return metrics(port).get(name)
+    except OSError:
+        return None
+
+
+def wait_until(predicate, timeout: float, keepers=(), interval: float = 0.1) -> bool:
+    end = time.time() + timeout
+    while time.time() < end:
+        if predicate():
+            return True
+        for k in keepers:
+            if not k.alive():
+                raise AssertionError(f"keeper exited {k.proc.returncode}:\n{k.output()[-3000:]}")
+        time.sleep(interval)
+    return predicate()
+
+
+def crash_prices(system, chain, operator) -> None:
+    for symbol, price in PRICE_CRASH.items():
+        set_price(system, chain, operator, symbol, price)
+    settle_oracle(system, chain, operator)
+
+
+def unsafe_accounts(system, accounts) -> list:
+    return [a.address for a in accounts if system.vault.healthOf(a) < WAD]
+
+
+def automine(chain, on: bool) -> None:
+    chain.provider.make_request("evm_setAutomine", [on])
+
+
+def engine_contract(chain, system):
+    abis = load_abis(ROOT / ".build" / "__local__.json")
+    return chain.provider.web3.eth.contract(address=system.engine.address, abi=abis["engine"])
+
+
+def txs_from(chain, address: str, lo: int, hi: int) -> list:
+    """(tx, receipt) of every transaction `address` sent that was mined in blocks lo..hi."""
+    w3 = chain.provider.web3
+    out = []
+    for n in range(lo, hi + 1):
+        for tx in w3.eth.get_block(n, full_transactions=True)["transactions"]:
+            if tx["from"].lower() == address.lower():
+                out.append((tx, w3.eth.get_transaction_receipt(tx["hash"])))
+    return out
+
+
+def accounts_acted_on(engine, tx) -> list:
+    """The accounts a liquidate / liquidateBatch transaction names (others: none)."""
+    if tx["to"] is None or tx["to"].lower() != engine.address.lower():
+        return []
+    fn, args = engine.decode_function_input(tx["input"])
+    if fn.fn_name == "liquidate":
+        return [args["account"]]
+    if fn.fn_name == "liquidateBatch":
+        return list(args["accounts"])
+    return []
+
+
+def mempool_of(chain, address: str) -> dict:
+    """Transactions from `address` waiting in the node's pool: nonce -> hash."""
+    content = chain.provider.make_request("txpool_content", [])
+    out = {}
+    for section in ("pending", "queued"):
+        for sender, txs in (content.get(section) or {}).items():
+            if sender.lower() == address.lower():
+                out.update({int(n): t["hash"] for n, t in txs.items()})
+    return out
+
+
+def liquidations(system, lo: int, hi: int) -> list:
+    return list(system.engine.Liquidate.range(lo, hi + 1))
+
+
+@pytest.fixture
+def spawn(chain, tmp_path, record):
+    """Keeper processes over RPC (anvil itself, or a URL such as the proxy's); all stopped after."""
+    started = []
+
+    def start(account, name="keeper", extra=(), rpc_url=None):
+        k = KeeperProcess(rpc_url or chain.provider.uri, record, account.private_key, tmp_path, name, extra)
+        started.append(k)
+        return k
+
+    yield start
+    for k in started:
+        k.stop(signal.SIGKILL)
+
+
+@pytest.fixture
+def proxy(chain):
+    p = RpcProxy(chain.provider.uri).start()
+    yield p
+    p.stop()
+
+
+@pytest.fixture
+def automine_restored(chain):
+    yield
+    automine(chain, True)
+
+
+# --- the proxy itself -------------------------------------------------------------------------
+
+def test_rpc_proxy_forwards_counts_and_refuses(chain, proxy):
+    head = chain.blocks.head.number
+    r = requests.post(proxy.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []}, timeout=5)
+    assert int(r.json()["result"], 16) == head
+    batch = [{"jsonrpc": "2.0", "id": i, "method": m, "params": []}
+             for i, m in enumerate(["eth_chainId", "eth_blockNumber", "eth_chainId"])]
+    r = requests.post(proxy.url, json=batch, timeout=5)
+    assert len(r.json()) == 3
+    assert proxy.counts == Counter({"eth_blockNumber": 2, "eth_chainId": 2}), "batch elements count one by one"
+    assert proxy.requests == 2
+
+    port = proxy.port
+    proxy.refuse("close")
+    with pytest.raises(requests.ConnectionError):
+        requests.post(proxy.url, json=batch, timeout=5)
+    proxy.refuse("reset")
+    with pytest.raises(requests.ConnectionError):
+        requests.post(proxy.url, json=batch, timeout=5)
+    assert proxy.refused >= 1
+    proxy.resume()
+    assert proxy.port == port, "the endpoint comes back where it was"
+    r = requests.post(proxy.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=5)
+    assert r.json()["result"] == hex(chain.chain_id)
+    assert proxy.counts["eth_chainId"] == 3
+    proxy.stop()
+    with pytest.raises(requests.ConnectionError):
+        requests.post(proxy.url, json=batch, timeout=2)
+
+
+# --- (a) two keepers ----------------------------------------------------------------------------
+
+def test_two_keepers_compete_each_account_liquidated_once(system, accounts, chain, spawn, automine_restored):
+    operator, first, second = accounts[0], accounts[1], accounts[8]
+    borrowers = [accounts[2 + i] for i in range(len(BORROWERS))]
+    open_accounts(system, borrowers)
+    for k in (first, second):
+        fund_with_debt_tokens(system, k, 500_000)
+    start = chain.blocks.head.number + 1
+    crash_prices(system, chain, operator)
+    unsafe = unsafe_accounts(system, borrowers)
+    assert len(unsafe) >= 3
+
+    # Both keepers see the same unsafe accounts in the same block: hold mining until both have
+    # acted on it, so their liquidations really race for one block.
+    automine(chain, False)
+    keepers = [spawn(first, "first"), spawn(second, "second")]
+    acted = lambda k: "sent liquidate" in k.output() or "skip liquidate" in k.output()  # noqa: E731
+    assert wait_until(lambda: all(acted(k) for k in keepers), 60, keepers), [k.output()[-1500:] for k in keepers]
+    chain.mine(1)
+    automine(chain, True)
+
+    settled = drive(system, chain, operator,
+                    lambda: not unsafe_accounts(system, borrowers) and system.auction.count() == 0, timeout=150)
+    assert settled, [k.output()[-2000:] for k in keepers]
+    assert all(k.alive() for k in keepers), "both keepers stay up"
+    head = chain.blocks.head.number
+
+    # every unsafe account liquidated exactly once, by one of the two
+    liqs = liquidations(system, start, head)
+    assert Counter(e.account for e in liqs) == Counter(unsafe)
+    assert {e.keeper for e in liqs} <= {first.address, second.address}
+    # no collateral sold twice: per auction, the slices taken add up to at most its lot
+    kicks = {k.id: k for k in system.auction.Kick.range(start, head + 1)}
+    sold = defaultdict(int)
+    for take in system.auction.Take.range(start, head + 1):
+        assert take.id in kicks
+        assert take.taker in (first.address, second.address)
+        sold[take.id] += take.slice
+    assert sold, "the keepers bought collateral"
+    assert all(sold[i] <= kicks[i].lot for i in sold), "collateral sold twice"
+    supply = system.debt_token.totalSupply()
+    assert supply == system.vault.totalDebt() + system.auction.totalDebt() + system.buffer.badDebt()
+
+    # The race: both batches were mined in one block; the first liquidated every account, the
+    # other liquidated none (liquidateBatch skips, it does not revert). The loser must know.
+    engine = engine_contract(chain, system)
+    winners = {e.keeper for e in liqs}
+    assert len(winners) == 1, winners
+    (loser_proc, loser), = [(k, a) for k, a in zip(keepers, (first, second)) if a.address not in winners]
+    race = [(tx, r) for tx, r in txs_from(chain, loser.address, start, head) if accounts_acted_on(engine, tx)]
+    assert race, "the loser sent its liquidation too"
+    for tx, receipt in race:
+        events = engine.events.Liquidate().process_receipt(receipt, errors=DISCARD)
+        assert not [e for e in events if e["args"]["keeper"] == loser.address]
+    assert "lost race: liquidate" in loser_proc.output() or "skip liquidate" in loser_proc.output(), \
+        loser_proc.output()[-3000:]
+    assert [k.stop() for k in keepers] == [0, 0]
+
+
+# --- (b) RPC outage ---------------------------------------------------------------------------
+
+def test_rpc_outage_keeper_survives_and_liquidates_after(system, accounts, chain, spawn, proxy):
+    operator, keeper = accounts[0], accounts[1]
+    borrowers = [accounts[2 + i] for i in range(len(BORROWERS))]
+    open_accounts(system, borrowers)
+    fund_with_debt_tokens(system, keeper, 500_000)
+    mport = free_port()
+    k = spawn(keeper, extra=("--metrics-port", str(mport)), rpc_url=proxy.url)
+    assert k.wait_for("indexed", 60), k.output()
+    start = chain.blocks.head.number + 1
+
+    # the endpoint goes away: first refused outright, then connections reset
+    t0 = time.time()
+    proxy.refuse("close")
+    crash_prices(system, chain, operator)  # straight to anvil, not through the proxy
+    unsafe = unsafe_accounts(system, borrowers)
+    assert len(unsafe) >= 3
+    drive(system, chain, operator, lambda: time.time() > t0 + 15, timeout=30, step=12, pause=0.5)
+    proxy.refuse("reset")
+    drive(system, chain, operator, lambda: time.time() > t0 + 30, timeout=30, step=12, pause=0.5)
+    outage_end = chain.blocks.head.number
+    assert liquidations(system, start, outage_end) == [], "nothing could be liquidated through a dead endpoint"
+    assert k.alive(), k.output()[-3000:]
+    proxy.resume()
+
+    done = drive(system, chain, operator, lambda: not unsafe_accounts(system, borrowers), timeout=90, step=12)
+    assert done, k.output()[-3000:]
+    head = chain.blocks.head.number
+    liqs = liquidations(system, start, head)
+    assert Counter(e.account for e in liqs) == Counter(unsafe)
+    assert all(e.keeper == keeper.address and e.block_number > outage_end for e in liqs)
+    assert k.alive()
+    assert metrics(mport)["unwind_keeper_rpc_errors_total"] >= 1, "the keeper counted its failed round trips"
+    assert proxy.refused >= 1, "the keeper kept trying during the outage"
+    assert k.stop() == 0
+
+
+# --- (c) SIGKILL between sending and mining ---------------------------------------------------
+
+def test_sigkill_between_send_and_mine_no_duplicate_no_stall(system, accounts, chain, spawn,
+                                                            automine_restored):
+    operator, keeper = accounts[0], accounts[1]
+    borrowers = [accounts[2 + i] for i in range(len(BORROWERS))]
+    open_accounts(system, borrowers)
+    fund_with_debt_tokens(system, keeper, 500_000)
+    start = chain.blocks.head.number + 1
+    crash_prices(system, chain, operator)
+    unsafe = unsafe_accounts(system, borrowers)
+    assert len(unsafe) >= 2, "a batch: its accounts must be recognised as in flight after the restart"
+    nonce0 = keeper.nonce
+
+    automine(chain, False)
+    mport = free_port()
+    k = spawn(keeper, extra=("--metrics-port", str(mport)))
+    assert k.wait_for("sent liquidate", 60), k.output()[-3000:]
+    k.stop(signal.SIGKILL)
+    assert k.proc.returncode == -signal.SIGKILL
+    sent = mempool_of(chain, keeper.address)
+    assert list(sent) == [nonce0], "exactly the one liquidation waits in the pool"
+
+    head = chain.blocks.head.number
+    k.start()  # same --state-file
+    assert wait_until(lambda: metric_or_none(mport, "unwind_keeper_last_block") == head, 60, [k]), k.output()[-3000:]
+    # nothing new for the same accounts; at most a same-nonce replacement (after --replace-after)
+    assert set(mempool_of(chain, keeper.address)) == {nonce0}, "the restarted keeper sent a second transaction"
+    chain.mine(1)
+    automine(chain, True)
+
+    # no stall: the keeper goes on with its next nonces (takes of the auctions it started)
+    assert drive(system, chain, operator, lambda: keeper.nonce >= nonce0 + 2, timeout=90), k.output()[-3000:]
+    assert k.stop() == 0
+    chain.mine(1)
+    head = chain.blocks.head.number
+
+    engine = engine_contract(chain, system)
+    mined = txs_from(chain, keeper.address, start, head)
+    assert [tx["nonce"] for tx, _ in mined] == list(range(nonce0, keeper.nonce)), "nonces mined in order, no gap"
+    assert all(r["status"] == 1 for _, r in mined), "no transaction from the keeper reverted"
+    nonces_per_account = defaultdict(set)
+    for tx, _ in mined:
+        for account in accounts_acted_on(engine, tx):
+            nonces_per_account[account].add(tx["nonce"])
+    assert set(nonces_per_account) == set(unsafe)
+    assert all(n == {nonce0} for n in nonces_per_account.values()), \
+        f"a second liquidate for the same account: {dict(nonces_per_account)}"
+    assert accounts_acted_on(engine, mined[0][0]), "the transaction at the killed keeper's nonce is its liquidation"
+    assert Counter(e.account for e in liquidations(system, start, head)) == Counter(unsafe)
+    assert chain.provider.web3.eth.get_transaction_count(keeper.address, "pending") == keeper.nonce, "nothing stuck"
+
+
+# --- (d) RPC calls per block do not grow with the accounts ------------------------------------
+
+DEPOSIT = keccak(text="deposit(address,uint256,uint256)")[:4]
+BORROW = keccak(text="borrow(address,uint256,address)")[:4]
+
+
+def _rpc_batch(w3, calls, chunk=250) -> list:
+    results = []
+    for i in range(0, len(calls), chunk):
+        for response in w3.provider.make_batch_request(calls[i:i + chunk]):
+            if "error" in response and response["error"]:
+                raise AssertionError(f"batch call failed: {response['error']}")
+            results.append(response.get("result"))
+    return results
+
+
+def _mine_pool(chain, max_blocks=40) -> int:
+    mined = 0
+    while int(chain.provider.make_request("txpool_status", [])["pending"], 16) > 0:
+        assert mined < max_blocks, "the pool does not drain"
+        chain.provider.make_request("evm_mine", [])
+        mined += 1
+    return mined
+
+
+def bulk_open(system, chain, funder, first: int, count: int, weth_each=2 * WAD, debt_each=1_000 * WAD) -> list:
+    """Open `count` accounts (2 WETH, 1,000 uUSD each) with raw transactions in JSON-RPC batches:
+    the funder deposits for every account, each account borrows for itself (anvil impersonates
+    the generated addresses, so nothing is signed here), mined a few hundred per block."""
+    w3 = chain.provider.web3
+    addrs = [to_checksum_address(keccak(text=f"unwind-keeper-bulk-{i}")[12:]) for i in range(first, first + count)]
+    weth, vault, wid = system.collateral["WETH"], system.vault, system.ids["WETH"]
+    weth.mint(funder, weth_each * count, sender=funder)
+    weth.approve(vault, weth_each * count, sender=funder)
+    _rpc_batch(w3, [("anvil_setBalance", [a, hex(10**18)]) for a in addrs])
+    base = w3.eth.get_block("latest")["baseFeePerGas"]
+    fees = {"maxFeePerGas": hex(base * 10 + 2 * 10**9), "maxPriorityFeePerGas": hex(10**9)}
+    chain.provider.make_request("anvil_autoImpersonateAccount", [True])
+    automine(chain, False)
+    try:
+        nonce = w3.eth.get_transaction_count(funder.address)
+        deposits = [("eth_sendTransaction", [dict(fees, **{
+            "from": funder.address, "to": vault.address, "nonce": hex(nonce + i), "gas": hex(200_000),
+            "data": "0x" + (DEPOSIT + encode(["address", "uint256", "uint256"], [a, wid, weth_each])).hex()})])
+            for i, a in enumerate(addrs)]
+        _rpc_batch(w3, deposits)
+        _mine_pool(chain)
+        borrows = [("eth_sendTransaction", [dict(fees, **{
+            "from": a, "to": vault.address, "nonce": "0x0", "gas": hex(400_000),
+            "data": "0x" + (BORROW + encode(["address", "uint256", "address"], [a, debt_each, a])).hex()})])
+            for a in addrs]
+        _rpc_batch(w3, borrows)
+        _mine_pool(chain)
+    finally:
+        automine(chain, True)
+        chain.provider.make_request("anvil_autoImpersonateAccount", [False])
+    return addrs
+
+
+def _calls_per_block(chain, proxy, mport, keeper_proc, blocks=10, pause=0.5) -> Counter:
+    head = chain.blocks.head.number
+    assert wait_until(lambda: metric_or_none(mport, "unwind_keeper_last_block") == head, 60, [keeper_proc])
+    proxy.reset_counts()
+    for _ in range(blocks):
+        chain.mine(1)
+        time.sleep(pause)
+    head = chain.blocks.head.number
+    assert wait_until(lambda: metric_or_none(mport, "unwind_keeper_last_block") == head, 30, [keeper_proc])
+    counts = proxy.snapshot()
+    return Counter({m: n / blocks for m, n in counts.items()})
+
+
+def test_rpc_calls_per_block_do_not_grow_with_accounts(system, accounts, chain, spawn, proxy,
+                                                       automine_restored):
+    funder, keeper = accounts[0], accounts[1]
+    nd0 = system.vault.totalNormalisedDebt()
+    bulk_open(system, chain, funder, 0, 100)
+    assert system.vault.totalNormalisedDebt() == nd0 + 100 * 1_000 * WAD, "100 accounts opened"
+    mport = free_port()
+    k = spawn(keeper, extra=("--metrics-port", str(mport)), rpc_url=proxy.url)
+    assert wait_until(lambda: metric_or_none(mport, "unwind_keeper_accounts_indexed") == 100, 60, [k]), k.output()
+    small = _calls_per_block(chain, proxy, mport, k)
+
+    bulk_open(system, chain, funder, 100, 900)
+    assert system.vault.totalNormalisedDebt() == nd0 + 1_000 * 1_000 * WAD, "1,000 accounts opened"
+    assert wait_until(lambda: metric_or_none(mport, "unwind_keeper_accounts_indexed") == 1_000, 60, [k]), \
+        k.output()[-2000:]
+    large = _calls_per_block(chain, proxy, mport, k)
+    assert k.stop() == 0
+
+    total_small, total_large = sum(small.values()), sum(large.values())
+    work_small = total_small - small["eth_blockNumber"]  # polling depends on time, not on blocks
+    work_large = total_large - large["eth_blockNumber"]
+    print(f"\nRPC calls per block: 100 accounts {total_small:.1f} ({dict(small)}); "
+          f"1,000 accounts {total_large:.1f} ({dict(large)})")
+    assert work_small > 0 and total_small > 0
+    assert abs(total_large - total_small) <= 0.5 * total_small, (small, large)
+    assert abs(work_large - work_small) <= 0.5 * work_small, (small, large)
+    assert large["eth_call"] <= small["eth_call"] * 1.5, "per-account reads"

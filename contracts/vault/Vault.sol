@@ -351,7 +351,7 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
     /// @inheritdoc IVault
     function currentRate() public view returns (uint256) {
         Accumulator memory acc = _acc;
-        if (acc.lastAccrual == block.timestamp) return acc.rate;
+        if (acc.lastAccrual >= block.timestamp) return acc.rate; // >=: an eth_call on a node mid-block may see a stale timestamp
         return FPM.mulDivUp(FPM.rpow(feePerSecond, block.timestamp - acc.lastAccrual, RAY), acc.rate, RAY);
     }
 
@@ -546,7 +546,7 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
     function _accrue() internal returns (uint256 r) {
         Accumulator memory acc = _acc;
         r = acc.rate;
-        if (acc.lastAccrual == block.timestamp) return r;
+        if (acc.lastAccrual >= block.timestamp) return r;
         uint256 fee = feePerSecond;
         uint256 newRate = fee == RAY ? r : FPM.mulDivUp(FPM.rpow(fee, block.timestamp - acc.lastAccrual, RAY), r, RAY);
         _acc = Accumulator({rate: uint192(newRate), lastAccrual: uint40(block.timestamp)});

@@ -69,6 +69,10 @@ def keeper_options(f):
         click.option("--poll-interval", type=float, default=1.0, show_default=True),
         click.option("--max-blocks", type=int, default=None, help="stop after this many blocks"),
         click.option("--batch-size", type=int, default=25, show_default=True),
+        click.option("--flash-taker", default=None,
+                     help="FlashTaker contract: pay for takes by selling the collateral in a market (no inventory)"),
+        click.option("--market", "markets", multiple=True,
+                     help="TOKEN=MARKET: where the flash taker sells a collateral (repeatable)"),
         click.option("--replace-after", type=float, default=30.0, show_default=True,
                      help="seconds before a pending transaction is replaced with higher fees"),
     ]
@@ -79,7 +83,7 @@ def keeper_options(f):
 
 def make_keeper(rpc_url: str, private_key: str, deployment, dry_run, kick_only, bid_only, min_profit, max_gas_price,
                 shard, state_file, metrics_port, poll_interval, max_blocks, batch_size, replace_after,
-                network_name: str = "local", log=None) -> Keeper:
+                flash_taker=None, markets=(), network_name: str = "local", log=None) -> Keeper:
     log = log or configure_logging()
     if kick_only and bid_only:
         raise click.UsageError("--kick-only and --bid-only exclude each other")
@@ -88,6 +92,12 @@ def make_keeper(rpc_url: str, private_key: str, deployment, dry_run, kick_only, 
         assert 0 <= shard_i < shards
     except (ValueError, AssertionError):
         raise click.UsageError(f"--shard {shard!r} must be i/n with 0 <= i < n, e.g. 0/2")
+    market_map = {}
+    for entry in markets:
+        token, sep, market = entry.partition("=")
+        if not sep or not token.startswith("0x") or not market.startswith("0x"):
+            raise click.UsageError(f"--market {entry!r} must be TOKEN=MARKET, two 0x addresses")
+        market_map[token.lower()] = market
     deployment = deployment or ROOT / "deployments" / f"ethereum-{network_name}.json"
     addresses, start_block = load_deployment(deployment)
     abis = load_abis(ROOT / ".build" / "__local__.json")
@@ -96,6 +106,7 @@ def make_keeper(rpc_url: str, private_key: str, deployment, dry_run, kick_only, 
         dry_run=dry_run, min_profit=int(min_profit * WAD), max_gas_price=int(max_gas_price * 10**9),
         shard=shard_i, shards=shards, state_file=state_file, metrics_port=metrics_port,
         poll_interval=poll_interval, batch_size=batch_size, replace_after=replace_after,
+        flash_taker=flash_taker, markets=market_map,
     )
     return Keeper(cfg, abis, private_key, log=log)
 

@@ -25,7 +25,7 @@ from unwind.keeper.health import CollateralState, MarketState
 from unwind.keeper.index import PositionIndex, ReorgTooDeep, delta_from_event
 from unwind.keeper.metrics import KeeperMetrics
 from unwind.keeper.nonces import NonceBook, Pending
-from unwind.keeper.strategy import gas_cost_in_debt, plan_bid, scan
+from unwind.keeper.strategy import gas_cost_in_debt, plan_bid, plan_flash_bid, scan, size_take
 
 WAD = 10**18
 RPC_ERRORS = (OSError, TimeoutError, ConnectionError)
@@ -56,6 +56,8 @@ class KeeperConfig:
     metrics_port: int | None = None
     gas_liquidate: int = 1_500_000  # gas limit per liquidate/batch account (estimates are used when possible)
     gas_take: int = 600_000
+    flash_taker: str | None = None  # FlashTaker contract: takes paid by selling into a market
+    markets: dict = field(default_factory=dict)  # collateral token (lowercase) -> market address
 
 
 @dataclass
@@ -113,6 +115,10 @@ class Keeper:
             key: self.w3.eth.contract(address=Web3.to_checksum_address(cfg.addresses[key]), abi=abis[key])
             for key in ("vault", "engine", "auction", "oracle", "debt_token")
         }
+        self._flash = (
+            self.w3.eth.contract(address=Web3.to_checksum_address(cfg.flash_taker), abi=[]) if cfg.flash_taker else None
+        )
+        cfg.markets = {k.lower(): v for k, v in cfg.markets.items()}
         self.index = PositionIndex()
         self.nonces = NonceBook(cfg.state_file, self.account.address)
         self.gas = GasPolicy(max_fee_cap=cfg.max_gas_price, priority_fee=cfg.priority_fee)
@@ -252,12 +258,12 @@ class Keeper:
         return cache[name]
 
     def _mark_head(self, head: int) -> None:
-        """Journal the head block (even without events) so a reorg below it is seen."""
-        if self.index.last_block is not None and head <= self.index.last_block:
-            return
+        """Journal the head block (even without events) so a reorg below it is seen, and keep its
+        header (base fee) for this step."""
         block = self.w3.eth.get_block(head)
-        self.index.apply_block(head, block["hash"].to_0x_hex(), [])
         self._head = block
+        if self.index.last_block is None or head > self.index.last_block:
+            self.index.apply_block(head, block["hash"].to_0x_hex(), [])
 
     def _check_reorg(self) -> None:
         last = self.index.last_block
@@ -392,15 +398,34 @@ class Keeper:
                 continue
             bid = plan_bid(auction_id, price, lot, tab, decimals, market.current_price, gas_cost,
                            self.cfg.min_profit, budget=balance)
+            receiver, data, how = self.account.address, b"", "own debt tokens"
+            if (bid is None or bid.bought < lot) and self._flash is not None and token.lower() in self.cfg.markets:
+                flash = self._flash_bid(auction_id, price, lot, tab, decimals, token, gas_cost)
+                if flash is not None and (bid is None or flash.bought > bid.bought):
+                    bid, how = flash, "flash: sold in the market"
+                    receiver = self._flash.address
+                    data = _encode_flash(self.cfg.markets[token.lower()], flash.expected_owe)
             if bid is None:
                 continue
-            self.log.info("take auction %d: %d units at %.4f (market %.4f), pays %.2f, expected profit %.2f%s",
+            self.log.info("take auction %d: %d units at %.4f (oracle %.4f), pays %.2f with %s, expected profit %.2f%s",
                           auction_id, bid.amount, price / WAD, market.current_price / WAD, bid.expected_owe / WAD,
-                          bid.expected_profit / WAD, " [dry run]" if self.cfg.dry_run else "")
-            fn = auction.functions.take(auction_id, bid.amount, bid.max_price, self.account.address, b"")
+                          how, bid.expected_profit / WAD, " [dry run]" if self.cfg.dry_run else "")
+            fn = auction.functions.take(auction_id, bid.amount, bid.max_price, receiver, data)
             if self._send(fn, "take", key, self.cfg.gas_take, profit=bid.expected_profit):
                 self.summary.takes_sent += 1
-                balance -= bid.expected_owe
+                if not data:
+                    balance -= bid.expected_owe
+
+    def _flash_bid(self, auction_id, price, lot, tab, decimals, token, gas_cost):
+        """A whole-auction take paid by selling into the configured market, if it clears the bar."""
+        sized = size_take(price, lot, tab, decimals)
+        if sized is None:
+            return None
+        request, bought, owe = sized
+        market = self.w3.eth.contract(address=Web3.to_checksum_address(self.cfg.markets[token.lower()]),
+                                      abi=_MARKET_ABI)
+        proceeds = market.functions.getAmountOut(Web3.to_checksum_address(token), bought).call()
+        return plan_flash_bid(auction_id, price, request, bought, owe, proceeds, gas_cost, self.cfg.min_profit)
 
     # --- transactions ---
     def _send(self, fn, kind: str, key: str, gas_limit: int, also=(), profit: int = 0) -> bool:
@@ -539,6 +564,19 @@ class Keeper:
             self.metrics.debt_balance.set(debt)
             if debt <= self.cfg.low_debt_balance:
                 self.log.warning("low debt-token balance %.2f: takes need debt tokens", debt / WAD)
+
+
+_MARKET_ABI = [{
+    "type": "function", "name": "getAmountOut", "stateMutability": "view",
+    "inputs": [{"name": "tokenIn", "type": "address"}, {"name": "amountIn", "type": "uint256"}],
+    "outputs": [{"name": "", "type": "uint256"}],
+}]
+
+
+def _encode_flash(market: str, min_proceeds: int) -> bytes:
+    from eth_abi import encode
+
+    return encode(["address", "uint256"], [Web3.to_checksum_address(market), min_proceeds])
 
 
 def _call_counter(keeper: "Keeper"):

@@ -41,6 +41,7 @@ class Bid:
     max_price: int  # [wad price]
     expected_owe: int  # [wad]
     expected_profit: int  # [wad] after gas
+    bought: int = 0  # collateral the take will deliver [token units]
 
 
 def plan_bid(
@@ -60,13 +61,26 @@ def plan_bid(
     Prices are WAD per whole token; `gas_cost` is in debt-token wei. Returns None when the bid is
     not worth it: the keeper never bids at a loss (auction-keeper's missing guard).
     """
+    sized = size_take(price, lot, tab, decimals, budget)
+    if sized is None:
+        return None
+    request, bought, owe = sized
+    proceeds = bought * market_price // 10**decimals
+    profit = proceeds - owe - gas_cost
+    if profit < max(min_profit, 0):  # a negative --min-profit must not turn into bidding at a loss
+        return None
+    return Bid(auction_id, request, price, owe, profit, bought)
+
+
+def size_take(price: int, lot: int, tab: int, decimals: int, budget: int | None = None):
+    """(amount to ask for, collateral it buys, debt tokens it costs) at the auction's rounding,
+    or None when it buys nothing."""
     if price == 0 or lot == 0 or tab == 0:
         return None
     scale = 10**decimals
     # Ask for the whole lot: the auction itself trims a take to what covers the tab (asking for
     # exactly tab/price, rounded down, would leave a sliver of tab the dust rule then refuses).
-    request = lot
-    bought = lot
+    request = bought = lot
     owe = -(-lot * price // scale)
     if owe > tab:
         owe = tab
@@ -76,11 +90,17 @@ def plan_bid(
         owe = -(-bought * price // scale)
     if bought == 0:
         return None
-    proceeds = bought * market_price // scale
+    return request, bought, owe
+
+
+def plan_flash_bid(auction_id: int, price: int, request: int, bought: int, owe: int, proceeds: int,
+                   gas_cost: int, min_profit: int) -> Bid | None:
+    """A take paid by selling the collateral in a market inside the transaction: `proceeds` is
+    what the market gives for `bought`. None unless it pays `owe` and clears min_profit after gas."""
     profit = proceeds - owe - gas_cost
-    if profit < max(min_profit, 0):  # a negative --min-profit must not turn into bidding at a loss
+    if proceeds < owe or profit < max(min_profit, 0):
         return None
-    return Bid(auction_id, request, price, owe, profit)
+    return Bid(auction_id, request, price, owe, profit, bought)
 
 
 def gas_cost_in_debt(gas_units: int, fee_per_gas: int, native_price_wad: int) -> int:

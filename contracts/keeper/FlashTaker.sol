@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {IUnwindTaker} from "../../interfaces/IUnwindTaker.sol";
+
+/// @notice The market shape the flash taker sells into (the local constant-product market has it;
+///         on a live network an adapter to a real DEX router would).
+interface ISwapMarket {
+    function getAmountOut(address tokenIn, uint256 amountIn) external view returns (uint256);
+
+    function swap(address tokenIn, uint256 amountIn, uint256 minOut, address to) external returns (uint256);
+}
+
+/// @title FlashTaker
+/// @notice A keeper's callee for `DutchAuction.take(..., receiver = this, data)`: it receives the
+///         collateral, sells it in the market named in `data`, and sends the proceeds to the keeper
+///         (the taker), who then pays `owe` from them in the same transaction. The keeper needs no
+///         inventory of debt tokens, and a take that would not cover `owe` reverts as a whole.
+/// @dev Only the configured auction may call back, and only for takes its owner started.
+contract FlashTaker is IUnwindTaker {
+    using SafeERC20 for IERC20;
+
+    address public immutable auction;
+    address public immutable owner; // the keeper account
+    IERC20 public immutable debtToken;
+
+    error NotAuction(address caller);
+    error NotOwner(address taker);
+    error InsufficientProceeds(uint256 proceeds, uint256 needed);
+
+    event FlashTake(address indexed collateral, uint256 amount, uint256 owe, uint256 proceeds);
+
+    constructor(address auction_, address owner_, IERC20 debtToken_) {
+        auction = auction_;
+        owner = owner_;
+        debtToken = debtToken_;
+    }
+
+    /// @param data abi.encode(market, minProceeds): where to sell and the least the keeper accepts.
+    function onUnwindTake(address taker, address collateral, uint256 amount, uint256 owe, bytes calldata data)
+        external
+    {
+        if (msg.sender != auction) revert NotAuction(msg.sender);
+        if (taker != owner) revert NotOwner(taker);
+        (address market, uint256 minProceeds) = abi.decode(data, (address, uint256));
+        uint256 floor = minProceeds > owe ? minProceeds : owe;
+        IERC20(collateral).forceApprove(market, amount);
+        uint256 proceeds = ISwapMarket(market).swap(collateral, amount, floor, address(this));
+        if (proceeds < floor) revert InsufficientProceeds(proceeds, floor);
+        debtToken.safeTransfer(taker, proceeds); // the auction then burns `owe` from the taker
+        emit FlashTake(collateral, amount, owe, proceeds);
+    }
+}

@@ -20,12 +20,13 @@ import {IPriceOracle} from "./IPriceOracle.sol";
 ///     bound is a clamped feed: Venus/LUNA 2022). A feed that reverts or returns malformed data is
 ///     INVALID, never fresh. Each feed is read with a gas-capped try/catch.
 ///   - The primary's valid answer is ACCEPTED when it is within `maxJumpBps` of the last accepted
-///     price, or, when it jumps further, when the secondary (if any) is valid and agrees with it
-///     within `maxDeviationBps`. When both feeds are valid but disagree by more than
+///     price (or of the delayed price: returning to the confirmed price is not a jump, so an
+///     accepted one-round wick can be undone), or, when it jumps further, when the secondary (if
+///     any) is valid and agrees with it within `maxDeviationBps`. When both feeds are valid but disagree by more than
 ///     `maxDeviationBps`, nothing is accepted: the adapter FREEZES (Liquity v1's rule).
 ///   - Status LIVE: primary accepted (and, with a secondary, confirmed by it).
 ///     Status SECONDARY: primary invalid or rejected, secondary valid and within `maxJumpBps`
-///     of the last accepted price: the secondary's answer is accepted.
+///     of the last accepted (or the delayed) price: the secondary's answer is accepted.
 ///     Status FROZEN: nothing accepted; the last accepted price is kept (the "last good price")
 ///     but it is never used to open new debt or to liquidate.
 ///   - Returning to LIVE from any other status starts a recovery GRACE period (`recoveryGrace`
@@ -165,7 +166,13 @@ interface IOracleAdapter is IPriceOracle {
 
     /// @notice Sets or replaces a token's feeds. On activation the primary must already be valid
     ///         and, if the token already had an accepted price, within `maxJumpBps` of it (a feed
-    ///         that returns a ratio as a USD price is refused: Moonwell cbETH 2026).
+    ///         that returns a ratio as a USD price is refused: Moonwell cbETH 2026), unless a
+    ///         configured secondary, valid and agreeing within `maxDeviationBps`, confirms the move
+    ///         (the same rule as for updates; the way back for a token frozen by a genuine crash).
+    ///         The stored `minAnswer`/`maxAnswer` are the TIGHTER of the configured bounds and the
+    ///         primary's own clamp, read from its `minAnswer()`/`maxAnswer()` (or those of its
+    ///         `aggregator()`) when it exposes them, so a forgotten floor still reads as clamped
+    ///         (Venus/LUNA 2022); `feedConfig` returns the stored bounds.
     function setFeed(address token, FeedConfig calldata config) external;
 
     function setSequencerFeed(IAggregatorV3 feed, uint32 grace) external;

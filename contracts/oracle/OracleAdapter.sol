@@ -21,7 +21,8 @@ import {Governed} from "../governance/Governed.sol";
 ///      answers, Liquity v1's rule). Both bounds are inclusive: exactly at the limit is accepted.
 ///   4. State machine, evaluated on every read:
 ///      - both feeds valid and disagreeing -> FROZEN (checked first);
-///      - primary valid and (within the jump bound, or confirmed by a valid secondary) -> LIVE.
+///      - primary valid and (within the jump bound (choice 16), or confirmed by a valid
+///        secondary) -> LIVE.
 ///        A secondary that is configured but INVALID does not block LIVE: the secondary is a
 ///        fallback and a cross-check, not a second point of failure. A valid secondary always has
 ///        to agree (first rule);
@@ -61,6 +62,28 @@ import {Governed} from "../governance/Governed.sol";
 ///      token); `peek(token).status` is the status an update would store now.
 ///  13. Events: `PriceAccepted` when the accepted price changes value, `StatusChanged` when the
 ///      status changes, `DelayedPriceUpdated` when `delayed` or `queued` changes.
+///  14. Feed-reported bounds (scenario 5, Venus/LUNA 2022). `setFeed` also reads the primary's own
+///      clamp, `minAnswer()`/`maxAnswer()` (from the feed, or from `aggregator()` behind a
+///      Chainlink proxy), and stores the TIGHTER of those and the configured bounds, so a
+///      configuration that forgot the aggregator's floor (`minAnswer = 0`) still treats an answer
+///      pinned at that floor as clamped. A bound the feed does not expose (or reports as 0 or
+///      above uint128) is ignored. Bounds are read once, at configuration: a phase change of the
+///      proxy to an aggregator with other bounds needs a new `setFeed`. `feedConfig` returns the
+///      stored (effective) bounds.
+///  15. Activation across the jump bound (scenario 6). As in `_decide`, a configured secondary
+///      that is valid and agrees with the primary confirms a move beyond `maxJumpBps` from the
+///      last accepted price; without a secondary such a primary is refused ("jump", Moonwell
+///      2026). This is how governance brings a token frozen by a genuine crash of more than
+///      `maxJumpBps` back: configure a second, independent feed that confirms the new level.
+///  16. The delayed price is a jump anchor too (scenarios 13, 17). A price is "within the jump
+///      bound" when it is within `maxJumpBps` of the last accepted price OR of the stored delayed
+///      price. Without this, an accepted drop larger than `maxJumpBps / (1 + maxJumpBps)` (33% for
+///      the 50% default) could never be undone: a one-round wick to -40% is accepted (inside
+///      50%), but the return to the old price is +67% from it, so the token froze at the wick
+///      price for good (no secondary) and the guardian's restart even re-seeded the OSM at it.
+///      The delayed price is a price this adapter accepted at least one hop ago, so returning to
+///      it is not a jump from the confirmed state; it moves the accepted price no faster than
+///      `maxJumpBps` per read from a price the adapter has accepted.
 contract OracleAdapter is IOracleAdapter, Governed {
     using FixedPointMathLib for uint256;
 
@@ -77,6 +100,11 @@ contract OracleAdapter is IOracleAdapter, Governed {
     /// @dev Gas needed before a feed call so that the callee surely gets `FEED_GAS` after the
     ///      63/64 rule (EIP-150), plus the call's own cost (cold account access, memory).
     uint256 internal constant MIN_GAS_FOR_FEED = (FEED_GAS * 64) / 63 + 5_000; // [gas]
+
+    // Optional getters of a Chainlink aggregator (choice 14).
+    bytes4 internal constant BOUND_MIN_SELECTOR = bytes4(keccak256("minAnswer()"));
+    bytes4 internal constant BOUND_MAX_SELECTOR = bytes4(keccak256("maxAnswer()"));
+    bytes4 internal constant AGGREGATOR_SELECTOR = bytes4(keccak256("aggregator()"));
 
     // Outcome of reading one feed (the reason strings of `FeedRejectedAtActivation`).
     uint8 internal constant ROUND_OK = 0;
@@ -381,8 +409,39 @@ contract OracleAdapter is IOracleAdapter, Governed {
         f.maxDeviationBps = config.maxDeviationBps;
         f.maxJumpBps = config.maxJumpBps;
         f.delay = config.delay;
-        f.minAnswer = config.minAnswer;
+        // Choice 14: the tighter of the configured bounds and the primary's own clamp.
+        (uint256 feedMin, uint256 feedMax) = _feedBounds(address(config.primary));
+        f.minAnswer = feedMin > config.minAnswer ? uint128(feedMin) : config.minAnswer;
         f.maxAnswer = config.maxAnswer;
+        if (feedMax != 0 && (config.maxAnswer == 0 || feedMax < config.maxAnswer)) f.maxAnswer = uint128(feedMax);
+    }
+
+    /// @dev The answer bounds the primary itself clamps to (choice 14): `minAnswer()`/`maxAnswer()`
+    ///      read from the feed, or from `aggregator()` behind a proxy. 0 for a bound the feed does
+    ///      not expose, does not report as a positive number, or reports above uint128.
+    function _feedBounds(address feed) internal view returns (uint256 lo, uint256 hi) {
+        lo = _readBound(feed, BOUND_MIN_SELECTOR);
+        hi = _readBound(feed, BOUND_MAX_SELECTOR);
+        if (lo == 0 && hi == 0) {
+            (bool success, bytes memory data) = feed.staticcall{gas: FEED_GAS}(abi.encodeWithSelector(AGGREGATOR_SELECTOR));
+            if (success && data.length == 32) {
+                uint256 word = abi.decode(data, (uint256));
+                if (word >> 160 == 0 && word != 0 && word != uint256(uint160(feed))) {
+                    address inner = address(uint160(word));
+                    lo = _readBound(inner, BOUND_MIN_SELECTOR);
+                    hi = _readBound(inner, BOUND_MAX_SELECTOR);
+                }
+            }
+        }
+    }
+
+    function _readBound(address target, bytes4 selector) internal view returns (uint256) {
+        if (target.code.length == 0) return 0;
+        (bool success, bytes memory data) = target.staticcall{gas: FEED_GAS}(abi.encodeWithSelector(selector));
+        if (!success || data.length != 32) return 0;
+        int256 bound = abi.decode(data, (int256));
+        if (bound <= 0 || uint256(bound) > type(uint128).max) return 0;
+        return uint256(bound);
     }
 
     /// @dev The price a configuration activates with: the primary's valid answer, within the jump
@@ -396,10 +455,7 @@ contract OracleAdapter is IOracleAdapter, Governed {
         uint8 outcome;
         (price, outcome) = _readPrice(f.primary, f.primaryHeartbeat, f.primaryScale, minWad, maxWad);
         if (outcome != ROUND_OK) revert FeedRejectedAtActivation(address(f.primary), _reason(outcome));
-        uint256 last = _tokens[token].prices.current;
-        if (last != 0 && !_within(price, last, f.maxJumpBps)) {
-            revert FeedRejectedAtActivation(address(f.primary), "jump");
-        }
+        bool confirmed;
         if (address(f.secondary) != address(0)) {
             uint256 sPrice;
             (sPrice, outcome) = _readPrice(f.secondary, f.secondaryHeartbeat, secondaryScale, minWad, maxWad);
@@ -407,6 +463,12 @@ contract OracleAdapter is IOracleAdapter, Governed {
             if (!_agree(price, sPrice, f.maxDeviationBps)) {
                 revert FeedRejectedAtActivation(address(f.secondary), "deviation");
             }
+            confirmed = true;
+        }
+        // Choice 15: like `_decide`, a move beyond the jump bound needs the secondary's confirmation.
+        Prices memory stored = _tokens[token].prices;
+        if (stored.current != 0 && !confirmed && !_near(price, stored.current, stored.delayed, f.maxJumpBps)) {
+            revert FeedRejectedAtActivation(address(f.primary), "jump");
         }
     }
 
@@ -488,7 +550,7 @@ contract OracleAdapter is IOracleAdapter, Governed {
         uint128 oldDelayed = p.delayed;
 
         // 1-2. Read the feeds and run the state machine.
-        (Status st, uint256 accepted) = _observe(f, m.secondaryScale, p.current);
+        (Status st, uint256 accepted) = _observe(f, m.secondaryScale, p.current, p.delayed);
         if (st == Status.Live && n.oldStatus != Status.Live) m.recoverySince = uint40(block.timestamp);
         m.status = st;
         p.current = uint128(accepted);
@@ -519,7 +581,7 @@ contract OracleAdapter is IOracleAdapter, Governed {
     }
 
     /// @dev Reads the token's feeds and decides its status and accepted price.
-    function _observe(Feeds memory f, uint256 secondaryScale, uint256 last)
+    function _observe(Feeds memory f, uint256 secondaryScale, uint256 last, uint256 anchor)
         internal
         view
         returns (Status, uint256)
@@ -531,22 +593,32 @@ contract OracleAdapter is IOracleAdapter, Governed {
         if (address(f.secondary) != address(0)) {
             (sPrice,) = _readPrice(f.secondary, f.secondaryHeartbeat, secondaryScale, minWad, maxWad);
         }
-        return _decide(pPrice, sPrice, last, f.maxJumpBps, f.maxDeviationBps);
+        return _decide(pPrice, sPrice, last, anchor, f.maxJumpBps, f.maxDeviationBps);
     }
 
     /// @dev Status and accepted price from this read's feeds (choice 4 in the contract NatSpec).
     ///      `pPrice`/`sPrice` are 0 when that feed is INVALID (or, for the secondary, not set).
-    function _decide(uint256 pPrice, uint256 sPrice, uint256 last, uint256 maxJumpBps, uint256 maxDeviationBps)
-        internal
-        pure
-        returns (Status, uint256)
-    {
+    ///      `anchor` is the stored delayed price (choice 16): a price within the jump bound of it is
+    ///      not a jump either.
+    function _decide(
+        uint256 pPrice,
+        uint256 sPrice,
+        uint256 last,
+        uint256 anchor,
+        uint256 maxJumpBps,
+        uint256 maxDeviationBps
+    ) internal pure returns (Status, uint256) {
         bool pValid = pPrice != 0;
         bool sValid = sPrice != 0;
         if (pValid && sValid && !_agree(pPrice, sPrice, maxDeviationBps)) return (Status.Frozen, last);
-        if (pValid && (sValid || last == 0 || _within(pPrice, last, maxJumpBps))) return (Status.Live, pPrice);
-        if (sValid && (last == 0 || _within(sPrice, last, maxJumpBps))) return (Status.Secondary, sPrice);
+        if (pValid && (sValid || last == 0 || _near(pPrice, last, anchor, maxJumpBps))) return (Status.Live, pPrice);
+        if (sValid && (last == 0 || _near(sPrice, last, anchor, maxJumpBps))) return (Status.Secondary, sPrice);
         return (Status.Frozen, last);
+    }
+
+    /// @dev Within the jump bound of the last accepted price or of the delayed price (choice 16).
+    function _near(uint256 price, uint256 last, uint256 anchor, uint256 bps) internal pure returns (bool) {
+        return _within(price, last, bps) || (anchor != 0 && anchor != last && _within(price, anchor, bps));
     }
 
     /// @dev The consumer's view of a token's (new) state: prices and the guard in force.

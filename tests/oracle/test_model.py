@@ -52,16 +52,21 @@ class Model:
         def within(x, ref, bps):
             return abs(x - ref) * 10_000 <= ref * bps
 
+        def near(x):
+            # within the jump bound of the last accepted price or of the delayed price
+            return within(x, last, MAX_JUMP_BPS) or within(x, self.delayed, MAX_JUMP_BPS)
+
         def agree(x, y):
             return (max(x, y) - min(x, y)) * 10_000 <= min(x, y) * MAX_DEV_BPS
 
-        # The interface's rules: disagreement freezes; a valid primary within the jump bound, or
-        # confirmed by the secondary, is LIVE; else the secondary within the jump bound; else FROZEN.
+        # The interface's rules: disagreement freezes; a valid primary within the jump bound (of the
+        # last accepted or the delayed price), or confirmed by the secondary, is LIVE; else the
+        # secondary within the jump bound; else FROZEN.
         if p is not None and s is not None and not agree(p, s):
             status, price = FROZEN, last
-        elif p is not None and (within(p, last, MAX_JUMP_BPS) or s is not None):
+        elif p is not None and (near(p) or s is not None):
             status, price = LIVE, p
-        elif s is not None and within(s, last, MAX_JUMP_BPS):
+        elif s is not None and near(s):
             status, price = SECONDARY, s
         else:
             status, price = FROZEN, last

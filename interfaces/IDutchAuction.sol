@@ -15,12 +15,14 @@ import {IOracleAdapter} from "./IOracleAdapter.sol";
 ///         factor `cut` every second, or STAIRSTEP (`cut` every `step` seconds). Prices are WAD
 ///         debt wei per whole collateral token.
 ///
-///         FLOOR. No collateral is ever sold below `current * (1 - maxDiscount)`, where `current`
-///         is the oracle's latest accepted price at the time of the take (maxDiscount <= 25%;
-///         default 20%). When the curve falls below that floor, or the auction is older than
-///         `maxAge`, the auction needs a `redo`: anyone may restart it from the current reference
-///         and earn the redo incentive. When the oracle has no accepted price, the floor is
-///         `top / buffer * (1 - maxDiscount)`, the reference it started from.
+///         FLOOR. No collateral is ever sold below `reference * (1 - maxDiscount)`, where
+///         `reference` is the oracle's max(current, delayed) price at the time of the take
+///         (maxDiscount <= 25%; default 20%), so a single depressed round cannot lower the floor
+///         before the delayed price confirms it (scenario 12). When the curve falls below that
+///         floor, or the auction is older than `maxAge`, the auction needs a `redo`: anyone may
+///         restart it from the current reference and earn the redo incentive. When the oracle has
+///         no accepted price, the floor is `top / buffer * (1 - maxDiscount)`, the reference it
+///         started from.
 ///
 ///         TAKE. `take(id, amount, maxPrice, receiver, data)` buys up to `amount` collateral at the
 ///         current price if it is <= maxPrice. The taker pays `owe = ceil(slice * price)`. A take

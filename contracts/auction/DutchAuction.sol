@@ -246,7 +246,8 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         AuctionParams memory p = _params[sale.collateralId];
         uint256 elapsed = block.timestamp - sale.startedAt;
         price = AuctionCurves.price(p, sale.top, elapsed);
-        uint256 ref = oracle.peek(sale.token).current;
+        // max(current, delayed): one depressed round cannot lower the floor before it is confirmed.
+        uint256 ref = oracle.peek(sale.token).auctionStartPrice;
         if (ref == 0) ref = FPM.mulDiv(sale.top, WAD, p.buffer);
         uint256 floor = FPM.mulDivUp(ref, WAD - p.maxDiscount, WAD);
         needsRedo = elapsed > p.maxAge || price < floor;

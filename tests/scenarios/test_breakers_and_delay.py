@@ -23,8 +23,7 @@ def test_s12_auction_during_a_depressed_round_never_sells_below_the_bound(world)
     assert r.figures["lowest_take_over_pref"] >= 0.8
 
 
-@pytest.mark.xfail(strict=True, reason=get("depressed-auction").variant("unwind-stale-auction").fix)
-def test_s12_stale_auction_meets_a_depressed_round_gap(world):
+def test_s12_stale_auction_meets_a_depressed_round(world):
     assert_defence(play(world, "depressed-auction", "unwind-stale-auction"))
 
 

@@ -7,10 +7,11 @@ price the auction allows.
 - "unwind": the liquidation happens during the depressed round. The auction starts from
   max(current, delayed) x buffer = 2,700 x 1.2 (not from 1,620), the round passes after 5 minutes,
   and the attacker's best take is at the floor, P_ref x (1 - maxDiscount) = 2,160.
-- "unwind-stale-auction" (KNOWN GAP): the auction was kicked at 2,700 and nobody took or redid it;
-  after 1,300 s its curve (2,070) is below the floor (2,160) and it needs a redo. Then the
-  depressed round arrives: the floor is computed from `current` (1,620 x 0.8 = 1,296), so the stale
-  auction becomes takeable at 1,890 = 0.70 x P_ref, below the documented bound.
+- "unwind-stale-auction": the auction was kicked at 2,700 and nobody took or redid it; after
+  1,300 s its curve (2,070) is below the floor (2,160) and it needs a redo. Then the depressed
+  round arrives. The floor is computed from max(current, delayed) (the delayed price is still
+  2,700), so the stale auction stays untakeable below 2,160; before this was fixed the floor came
+  from `current` (1,620 x 0.8) and it sold at 1,890 = 0.70 x P_ref.
 - "naive": NaiveFeedOracle (no delayed price): the depressed round liquidates an account healthy at
   P_ref and the auction starts from 1,620 x 1.2."""
 
@@ -20,10 +21,6 @@ from unwind.scenarios.ledger import Ledger
 from unwind.scenarios.world import D
 
 P0, P_REF, DEPRESSED = 3000, 2700, 1620
-AUCTION_FIX = ("DutchAuction._status: compute the floor from max(current, delayed) (the oracle's "
-               "auctionStartPrice, i.e. the confirmed reference) instead of `current`, so a price that has not "
-               "persisted through one OSM hop cannot lower the floor of a running auction; redo already "
-               "restarts from that reference")
 
 
 def flash_take(w, aid, label=""):
@@ -144,8 +141,7 @@ SCENARIO = Scenario(
     criterion="collateral never sold below P_ref x (1 - documented max discount)",
     variants=[
         Variant("unwind", "real system: liquidation during a depressed round"),
-        Variant("unwind-stale-auction", "real system: a stale auction meets a depressed round", kind="gap",
-                fix=AUCTION_FIX),
+        Variant("unwind-stale-auction", "real system: a stale auction meets a depressed round"),
         Variant("naive", "NaiveFeedOracle: no delayed price", kind="naive"),
     ],
     run=run,

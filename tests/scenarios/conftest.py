@@ -1,4 +1,4 @@
-"""Adversarial oracle scenarios (/work/shared/oracle-scenarios.md): one deployed world per test
+"""Adversarial oracle scenarios (shared/oracle-scenarios.md beside the project): one deployed world per test
 module (Unwind by `unwind.deploy`, markets, a flash lender, the attacker's contract); Ape reverts
 the chain between tests (anvil snapshots), so every scenario starts from the same state."""
 

@@ -1,4 +1,4 @@
-"""Adversarial oracle-manipulation scenarios (/work/shared/oracle-scenarios.md, the catalogue).
+"""Adversarial oracle-manipulation scenarios (shared/oracle-scenarios.md beside the project, the catalogue).
 
 Each scenario is a module `sNN_<name>.py` exposing `SCENARIO` (a `base.Scenario`): what the
 attacker does on a local chain, what Unwind does, the catalogue's pass criterion, and a `run(world,

@@ -35,8 +35,10 @@ import {IOracleAdapter} from "./IOracleAdapter.sol";
 ///         room left, and reverts `LiquidationCapReached` when less than the dust floor fits.
 ///
 ///         GUARDS. Liquidations revert with a named reason when: the oracle guards a collateral
-///         the account holds (`OracleGuarded`, with IOracleAdapter.Guard: frozen, recovery
-///         grace, sequencer down or in grace, delayed feed stopped), the guardian paused them
+///         the account holds worth at least the dust floor at its last accepted price
+///         (`OracleGuarded`, with IOracleAdapter.Guard: frozen, recovery grace, sequencer down or
+///         in grace, delayed feed stopped; a smaller guarded holding counts at its last price for
+///         health but is never seized, so dust cannot shield an account: scenario 18), the guardian paused them
 ///         (`LiquidationsPaused`), they are inside the grace period after an unpause
 ///         (`LiquidationGrace`), the vault is shut down (`ShutdownActive`), or the auction's stop
 ///         level forbids new auctions (IDutchAuction.StopLevel).

@@ -293,14 +293,23 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
 
         uint256[] memory values = new uint256[](held.length);
         uint256 weighted;
+        uint256 dust = vault.dust();
+        bool[] memory unseizable = new bool[](held.length);
         for (uint256 i; i < held.length; ++i) {
             uint256 price = quotes[i].liquidationPrice;
             if (price == 0) {
-                p.guard = quotes[i].guard;
-                // Health for reporting at the last accepted price; the liquidation is blocked.
+                // Valued at the last accepted price for the health check (never liquidate an account
+                // that is healthy at it); the liquidation is blocked unless this holding is below the
+                // dust floor, which is then left out of the seizure (scenario 18: dust cannot shield).
                 price = quotes[i].current;
-                blocked = Block.Guarded;
-                detail = i;
+                uint256 lastValue = FPM.fullMulDiv(held[i].amount, price, 10 ** held[i].decimals);
+                if (lastValue >= dust) {
+                    p.guard = quotes[i].guard;
+                    blocked = Block.Guarded;
+                    detail = i;
+                } else {
+                    unseizable[i] = true;
+                }
             }
             values[i] = FPM.fullMulDiv(held[i].amount, price, 10 ** held[i].decimals);
             weighted += FPM.mulDiv(values[i], held[i].liquidationThreshold, WAD);
@@ -309,6 +318,9 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         if (p.health >= WAD) return (p, Block.Healthy, 0);
         if (blocked != Block.None) return (p, blocked, detail);
         p.liquidatable = true;
+        for (uint256 i; i < held.length; ++i) {
+            if (unseizable[i]) values[i] = 0; // a zero value is never seized (see _seizures, _seizeAll)
+        }
 
         p.seizures = _seizures(Book(debt, held, values, quotes), weighted);
         for (uint256 i; i < p.seizures.length; ++i) {
@@ -429,14 +441,14 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         uint256 n;
         for (uint256 i; i < b.held.length; ++i) {
             totalValue += b.values[i];
-            if (b.held[i].amount > 0) ++n;
+            if (b.held[i].amount > 0 && b.values[i] > 0) ++n;
         }
         out = new Seizure[](n);
         uint256 assigned;
         uint256 k;
         for (uint256 i; i < b.held.length; ++i) {
             IVault.HeldCollateral memory h = b.held[i];
-            if (h.amount == 0) continue;
+            if (h.amount == 0 || b.values[i] == 0) continue; // worthless or unseizable: left to the owner
             uint256 x;
             if (k + 1 == n) x = b.debt - assigned;
             else if (totalValue > 0) x = FPM.fullMulDiv(b.debt, b.values[i], totalValue);

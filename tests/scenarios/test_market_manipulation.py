@@ -59,8 +59,7 @@ def test_s18_griefing_does_not_save_an_unsafe_account(world):
     assert_defence(play(world, "griefing", "unwind"))
 
 
-@pytest.mark.xfail(strict=True, reason=get("griefing").variant("unwind-guarded-dust").fix)
-def test_s18_dust_of_a_guarded_collateral_blocks_liquidation_gap(world):
+def test_s18_dust_of_a_guarded_collateral_does_not_block_liquidation(world):
     assert_defence(play(world, "griefing", "unwind-guarded-dust"))
 
 

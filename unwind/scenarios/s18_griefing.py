@@ -3,10 +3,11 @@ unsafe. Seeing the keeper coming, it front-runs: pumps the WETH market ~11%, dus
 1 wei of WBTC and 1 wei of USDC (new collateral types), tries a repay that would leave dust, repays
 a token's worth. None of it changes the oracle and the dust rules hold: the next keeper pass
 liquidates the account.
-- "unwind-guarded-dust" (KNOWN GAP): if some collateral's oracle is guarded at that moment (here
-  USDC, in its recovery grace after a one-read feed blip), 1 wei of it makes the whole account
-  unliquidatable: LiquidationEngine._plan blocks an account when ANY collateral it holds is
-  guarded, however small.
+- "unwind-guarded-dust": some collateral's oracle is guarded at that moment (here USDC, in its
+  recovery grace after a one-read feed blip) and the owner holds 1 wei of it. A guarded holding
+  blocks a liquidation only when it is worth at least the dust floor at its last accepted price;
+  smaller ones count at that price for health and are never seized, so the account is still
+  liquidated on the next pass.
 - "naive": NaiveSpotOracle: the market pump lifts the account's health and it escapes."""
 
 from unwind.params import WAD
@@ -17,11 +18,6 @@ from unwind.scenarios.s07_spot_one_tx import naive_spot_oracle
 from unwind.scenarios.world import D
 
 P0, P1 = 3000, 2700
-ENGINE_FIX = ("LiquidationEngine._plan/_seizures: a guarded collateral must not block the liquidation of an "
-              "account that is unsafe without it. Value guarded collateral at 0 for the trigger (or at its last "
-              "accepted price only if that still leaves health < 1), never seize it, and liquidate the unguarded "
-              "collateral; block only when the unguarded collateral alone cannot reach the target and the guarded "
-              "part is material (e.g. worth more than the dust floor)")
 
 
 def run(w, variant="unwind"):
@@ -93,8 +89,7 @@ SCENARIO = Scenario(
     criterion="the account is still liquidated within the next keeper pass",
     variants=[
         Variant("unwind", "real system"),
-        Variant("unwind-guarded-dust", "real system: dust of a collateral in its oracle's recovery grace",
-                kind="gap", fix=ENGINE_FIX),
+        Variant("unwind-guarded-dust", "real system: dust of a collateral in its oracle's recovery grace"),
         Variant("naive", "NaiveSpotOracle: the pump lifts health", kind="naive"),
     ],
     run=run,

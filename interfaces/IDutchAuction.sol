@@ -159,6 +159,8 @@ interface IDutchAuction {
 
     function stopLevel() external view returns (uint256);
 
+    /// @notice The vault's oracle: one pointer for the whole system, so `vault.setOracle` moves the
+    ///         auction's floor and restart prices too.
     function oracle() external view returns (IOracleAdapter);
 
     // --- Governance ---

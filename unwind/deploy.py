@@ -63,7 +63,7 @@ def deploy_system(project, deployer, params: SystemParams | None = None, guardia
     oracle = project.OracleAdapter.deploy(deployer, debt, **tx)
     buffer = project.LiquidityBuffer.deploy(deployer, debt, **tx)
     vault = project.Vault.deploy(deployer, debt, buffer, oracle, **tx)
-    auction = project.DutchAuction.deploy(deployer, vault, debt, buffer, oracle, **tx)
+    auction = project.DutchAuction.deploy(deployer, vault, debt, buffer, **tx)
     engine = project.LiquidationEngine.deploy(deployer, vault, auction, debt, buffer, **tx)
     timelock = project.Timelock.deploy(params.timelock_delay, [deployer], [deployer], deployer, **tx)
 

@@ -37,19 +37,16 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
     mapping(uint256 collateralId => uint256) public override debtOf; // [wad]
     mapping(uint256 collateralId => AuctionParams) internal _params;
     uint256 public override stopLevel;
-    IOracleAdapter public override oracle;
 
-    constructor(address admin, IVault vault_, IDebtToken debtToken_, ILiquidityBuffer buffer_, IOracleAdapter oracle_)
+    constructor(address admin, IVault vault_, IDebtToken debtToken_, ILiquidityBuffer buffer_)
         Governed(admin)
     {
         if (
             address(vault_) == address(0) || address(debtToken_) == address(0) || address(buffer_) == address(0)
-                || address(oracle_) == address(0)
         ) revert ZeroAddress();
         vault = vault_;
         debtToken = debtToken_;
         buffer = buffer_;
-        oracle = oracle_;
     }
 
     // --- Engine entry point ---
@@ -153,7 +150,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         (bool needsRedo,) = _status(sale);
         if (!needsRedo) revert AuctionDoesNotNeedRedo(id);
 
-        IOracleAdapter.Quote memory q = oracle.update(sale.token);
+        IOracleAdapter.Quote memory q = vault.oracle().update(sale.token);
         if (q.status == IOracleAdapter.Status.Frozen || q.auctionStartPrice == 0) revert NoPrice(sale.token);
         AuctionParams memory p = _params[sale.collateralId];
         uint256 top = FPM.mulDivUp(q.auctionStartPrice, p.buffer, WAD);
@@ -172,6 +169,11 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
     }
 
     // --- Views ---
+
+    /// @inheritdoc IDutchAuction
+    function oracle() external view returns (IOracleAdapter) {
+        return vault.oracle();
+    }
 
     /// @inheritdoc IDutchAuction
     function list() external view returns (uint256[] memory) {
@@ -247,7 +249,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         uint256 elapsed = block.timestamp - sale.startedAt;
         price = AuctionCurves.price(p, sale.top, elapsed);
         // max(current, delayed): one depressed round cannot lower the floor before it is confirmed.
-        uint256 ref = oracle.peek(sale.token).auctionStartPrice;
+        uint256 ref = vault.oracle().peek(sale.token).auctionStartPrice;
         if (ref == 0) ref = FPM.mulDiv(sale.top, WAD, p.buffer);
         uint256 floor = FPM.mulDivUp(ref, WAD - p.maxDiscount, WAD);
         needsRedo = elapsed > p.maxAge || price < floor;

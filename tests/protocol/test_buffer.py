@@ -92,9 +92,9 @@ def test_bad_debt_heal_and_locked_surplus(h, alice, bob, keeper, outsider, treas
     funded(h, bob)
     aid = kick_weth(h, keeper, alice)
     sale = s.auction.sales(aid)
-    # WETH crashes to 1800 (the floor follows it to 1440); the lot sells around 1500.
-    h.set_price("WETH", 1800, settle=False)
-    s.oracle.poke(s.collateral["WETH"], sender=keeper)
+    # WETH crashes to 1800 and the delayed price confirms it (the floor, from max(current,
+    # delayed), follows it to 1440); the lot sells around 1500.
+    h.set_price("WETH", 1800, settle=True)
     chain.pending_timestamp = sale.startedAt + 1933
     tx = s.auction.take(aid, 10 * WAD, MAX_UINT, bob, b"", sender=bob)
     take = one_event(tx, s.auction, "Take")

@@ -93,18 +93,22 @@ def set_price(system: System, chain, sender, symbol: str, price: str) -> None:
     system.feeds[symbol].setAnswer(feed_answer(price, c.feed_decimals), sender=sender)
 
 
-def refresh_feeds(system: System, sender) -> None:
-    for feed in system.feeds.values():
+def refresh_feeds(system: System, sender, symbols=None) -> None:
+    """A new round at the same answer for each feed (all by default), so none goes stale."""
+    for symbol in symbols or system.feeds:
+        feed = system.feeds[symbol]
         feed.setAnswer(feed.answer(), sender=sender)
 
 
-def settle_oracle(system: System, chain, sender) -> None:
-    """Let two OSM hops pass with fresh rounds so the confirmed prices move."""
+def settle_oracle(system: System, chain, sender, symbols=None) -> None:
+    """Let two OSM hops pass with fresh rounds so the confirmed prices move (of `symbols`, or all;
+    the other feeds are left alone and may go stale)."""
+    symbols = symbols or tuple(system.feeds)
     for _ in range(2):
         chain.mine(1, deltatime=system.params.oracle_delay + 1)
-        refresh_feeds(system, sender)
-        for token in system.collateral.values():
-            system.oracle.poke(token, sender=sender)
+        refresh_feeds(system, sender, symbols)
+        for symbol in symbols:
+            system.oracle.poke(system.collateral[symbol], sender=sender)
 
 
 def drive(system: System, chain, sender, until, timeout: float = 180.0, step: int = 60, pause: float = 0.5):

@@ -4,7 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from unwind.deploy import deploy_system, feed_answer, govern
+from unwind import story
+from unwind.deploy import deploy_system, govern
 from unwind.params import WAD, default_params
 
 
@@ -23,28 +24,19 @@ class Harness:
     # --- prices and time ---
     def set_price(self, symbol, price, settle=True):
         """Move the feed; with `settle`, let the delayed price catch up (two OSM hops + pokes)."""
-        c = self._params(symbol)
-        self.s.feeds[symbol].setAnswer(feed_answer(Decimal(str(price)), c.feed_decimals), sender=self.deployer)
+        story.set_price(self.s, self.chain, self.deployer, symbol, str(price))
         if settle:
             self.settle(symbol)
 
     def settle(self, *symbols):
-        symbols = symbols or tuple(self.s.feeds)
-        delay = self.s.params.oracle_delay
-        for _ in range(2):
-            self.advance(delay + 1)
-            for sym in symbols:
-                self.refresh(sym)
-                self.s.oracle.poke(self.s.collateral[sym], sender=self.deployer)
+        story.settle_oracle(self.s, self.chain, self.deployer, symbols or None)
 
     def refresh(self, symbol):
         """A new round at the same answer, so the feed is not stale."""
-        feed = self.s.feeds[symbol]
-        feed.setAnswer(feed.answer(), sender=self.deployer)
+        story.refresh_feeds(self.s, self.deployer, (symbol,))
 
     def refresh_all(self):
-        for sym in self.s.feeds:
-            self.refresh(sym)
+        story.refresh_feeds(self.s, self.deployer)
 
     def advance(self, seconds):
         self.chain.mine(1, deltatime=int(seconds))
@@ -76,9 +68,6 @@ class Harness:
     def assert_identity(self):
         supply, backing = self.identity()
         assert supply == backing, f"identity broken: supply {supply} != backing {backing}"
-
-    def _params(self, symbol):
-        return next(c for c in self.s.params.collaterals if c.symbol == symbol)
 
 
 @pytest.fixture(scope="module")

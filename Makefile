@@ -74,7 +74,7 @@ compile: setup
 	ape compile
 
 test: setup
-	ape test $(or $(TEST_ARGS),tests/)
+	bash toolchain/test.sh $(TEST_ARGS)
 
 demo: setup
 	ape run demo

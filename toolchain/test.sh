@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The whole suite as two `ape test` processes side by side, each with its own anvil on a free
+# port (the machine has two cores, and much of the keeper and scenario time is spent waiting on
+# subprocesses and blocks). Contracts are compiled once first, so the two never race on .build/.
+# With arguments, one plain `ape test "$@"` (e.g. `make test TEST_ARGS=tests/protocol`).
+set -uo pipefail
+
+if [ $# -gt 0 ]; then
+  exec ape test "$@"
+fi
+
+ape compile >/dev/null || { echo "unwind: ape compile failed (run it by hand to see why)" >&2; exit 1; }
+
+# Shard A: the process-heavy modules (scenario CLI runs, keeper processes). Shard B: the rest,
+# so a new test folder lands in B without editing this file.
+log_a="$(mktemp "${TMPDIR:-/tmp}/unwind-shard-a.XXXXXX")"
+ape test tests/scenarios tests/keeper -p no:cacheprovider >"$log_a" 2>&1 &
+pid_a=$!
+trap 'kill "$pid_a" 2>/dev/null; rm -f "$log_a"' INT TERM
+
+echo "== shard B: tests/ except scenarios and keeper (shard A runs alongside; its log follows)"
+ape test tests/ --ignore=tests/scenarios --ignore=tests/keeper -p no:cacheprovider
+rc_b=$?
+
+wait "$pid_a"
+rc_a=$?
+echo
+echo "== shard A: tests/scenarios tests/keeper"
+cat "$log_a"
+rm -f "$log_a"
+
+if [ "$rc_a" -ne 0 ] || [ "$rc_b" -ne 0 ]; then
+  echo "unwind: test shards failed (scenarios+keeper: exit $rc_a, the rest: exit $rc_b)" >&2
+  exit 1
+fi
+echo "unwind: both test shards passed"

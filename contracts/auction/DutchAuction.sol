@@ -206,7 +206,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
     // --- Governance ---
 
     /// @inheritdoc IDutchAuction
-    function setParams(uint256 collateralId, AuctionParams calldata p) external onlyRole(GOVERNOR_ROLE) {
+    function setParams(uint256 collateralId, AuctionParams calldata p) external onlyGovernorOrRisk {
         if (collateralId >= vault.collateralCount()) revert UnknownCollateral(collateralId);
         if (p.buffer < WAD || p.buffer > 2 * WAD) revert InvalidParameter("buffer", p.buffer, WAD, 2 * WAD);
         if (p.curve == Curve.Linear) {

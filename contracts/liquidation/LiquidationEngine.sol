@@ -137,7 +137,7 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
     }
 
     /// @inheritdoc ILiquidationEngine
-    function setIncentive(uint256 tip_, uint256 chip_) external onlyRole(GOVERNOR_ROLE) {
+    function setIncentive(uint256 tip_, uint256 chip_) external onlyGovernorOrRisk {
         uint256 dust = vault.dust();
         uint256 n = vault.collateralCount();
         uint256 minPenalty = type(uint256).max;

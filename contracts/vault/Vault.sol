@@ -409,7 +409,7 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IVault
-    function setMaxLtv(uint256 id, uint64 maxLtv) external onlyRole(GOVERNOR_ROLE) {
+    function setMaxLtv(uint256 id, uint64 maxLtv) external onlyGovernorOrRisk {
         CollateralConfig storage c = _config(id);
         uint64 threshold = _currentThreshold(id, c);
         ThresholdRamp memory ramp = thresholdRamp[id];
@@ -420,7 +420,7 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IVault
-    function setLiquidationThreshold(uint256 id, uint64 threshold, uint40 rampDuration) external onlyRole(GOVERNOR_ROLE) {
+    function setLiquidationThreshold(uint256 id, uint64 threshold, uint40 rampDuration) external onlyGovernorOrRisk {
         CollateralConfig storage c = _config(id);
         _checkRisk(c.maxLtv, threshold, c.penalty);
         uint64 current = _currentThreshold(id, c);

@@ -12,47 +12,16 @@ of ape-config.yaml; confirmations and gas limits from Ape's own network settings
 """
 
 import os
-import sys
 from pathlib import Path
 
 import click
-from ape import accounts, chain, config, project
+from ape import project
 from ape.cli import ConnectedProviderCommand
 
 from unwind.deploy import DeployInterrupted, ResumeError
+from unwind.opcli import fail, fee_caps, resolve_account
 from unwind.params import DEFAULT_PARAMS_FILE, ParamError, Web3ChainReader, check_on_chain, load_params
 from unwind.record import RecordError, deploy_to_record
-
-
-def resolve_account(alias, network_name):
-    if alias is None:
-        if network_name != "local":
-            raise click.UsageError("--account is required on a live network (an alias from `ape accounts list`)")
-        return accounts.test_accounts[0]
-    if alias.startswith("TEST::"):
-        return accounts.test_accounts[int(alias.split("::", 1)[1])]
-    return accounts.load(alias)
-
-
-def fee_caps(network_name: str) -> dict:
-    """Transaction fee caps from ape-config.yaml's `unwind: networks: <name>:` (gwei)."""
-    try:
-        section = dict(config.get_config("unwind").model_dump(by_alias=True).get("networks") or {})
-    except Exception:  # no `unwind:` section
-        return {}
-    caps = section.get(network_name) or {}
-    out = {}
-    if caps.get("max_fee_gwei") is not None:
-        out["max_fee"] = int(float(caps["max_fee_gwei"]) * 10**9)
-    if caps.get("max_priority_fee_gwei") is not None:
-        out["max_priority_fee"] = int(float(caps["max_priority_fee_gwei"]) * 10**9)
-    return out
-
-
-def fail(lines) -> None:
-    for line in lines:
-        click.echo(f"error: {line}", err=True)
-    sys.exit(2)
 
 
 @click.command(cls=ConnectedProviderCommand)

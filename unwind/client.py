@@ -206,7 +206,7 @@ class UnwindClient:
         for fn in ("minAnswer", "maxAnswer"):
             try:
                 x = getattr(agg.functions, fn)().call()
-                out.append(x if x > 0 else 0)
+                out.append(x if 0 < x < 2**128 else 0)  # as the adapter reads them (choice 14)
             except Exception:  # the feed does not expose the bound
                 out.append(0)
         return out[0], out[1]

@@ -21,7 +21,7 @@ from ape.cli import ConnectedProviderCommand
 from unwind.deploy import DeployInterrupted, ResumeError
 from unwind.opcli import fail, fee_caps, resolve_account
 from unwind.params import DEFAULT_PARAMS_FILE, ParamError, Web3ChainReader, check_on_chain, load_params
-from unwind.record import RecordError, deploy_to_record
+from unwind.record import RecordError, deploy_to_record, is_dev_chain
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -38,6 +38,13 @@ def cli(ecosystem, network, provider, alias, params_file, out_dir, force):
     except ParamError as exc:
         fail(str(exc).splitlines() + ["nothing was deployed"])
     account = resolve_account(alias, network.name)
+    if not is_dev_chain(network.name, provider.chain_id):
+        for c in params.collaterals:
+            if c.token is None or c.feed is None:
+                click.echo(f"warning: collaterals.{c.symbol} deploys a mock token or feed on a live network", err=True)
+        if params.timelock_delay < 86400:
+            click.echo(f"warning: roles.timelock_delay is {params.timelock_delay} s on a live network; governance "
+                       f"changes usually wait a day or more", err=True)
     path = Path(out_dir) / f"{ecosystem.name}-{network.name}.json"
     fail_after = os.environ.get("UNWIND_DEPLOY_FAIL_AFTER")
     try:

@@ -1,5 +1,6 @@
 """Operator tests: deployments with records, a second process reading them, configure, calibrate."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -27,10 +28,12 @@ def show(res) -> str:
 
 
 @pytest.fixture(scope="module")
-def abi_dir(project, tmp_path_factory):
-    """What `ape run export_abis --out DIR` writes (same functions, without a third Ape start)."""
-    from unwind.abis import PUBLIC, abis_from_project, write_abis
-
+def abi_dir(tmp_path_factory):
+    """`ape run export_abis --out DIR`, as an integrator runs it."""
     out = tmp_path_factory.mktemp("abi")
-    write_abis({PUBLIC[k]: abi for k, abi in abis_from_project(project).items()}, out)
+    res = ape_run("export_abis", "--out", str(out))
+    assert res.returncode == 0, show(res)
+    index = json.loads((out / "index.json").read_text())
+    assert index["vault"] == "Vault.json" and index["auction"] == "DutchAuction.json"
+    assert any(item.get("name") == "take" for item in json.loads((out / "DutchAuction.json").read_text()))
     return out

@@ -36,6 +36,17 @@ def _session_fixtures_first(chain, project, accounts, deployed):
     """Module fixtures before Ape's per-test isolation starts."""
 
 
+@pytest.fixture
+def own_record(deployed, tmp_path):
+    """A copy of the record for one test: Ape's isolation reverts the chain after each test, not files."""
+    import shutil
+
+    system, path = deployed
+    copy_ = tmp_path / path.name
+    shutil.copy(path, copy_)
+    return system, copy_
+
+
 def client_for(project, chain, path):
     return UnwindClient(deployment=read_record(path), w3=chain.provider.web3, abis=abis_from_project(project))
 
@@ -57,8 +68,8 @@ def test_same_file_means_no_change(project, chain, deployed):
     assert (plan.changes, plan.calls, plan.problems) == ([], [], [])
 
 
-def test_diff_queue_wait_execute(project, accounts, chain, deployed):
-    system, path = deployed
+def test_diff_queue_wait_execute(project, accounts, chain, own_record):
+    system, path = own_record
     gov = accounts[0]
     desired = changed({
         "collaterals.WETH.max_ltv": 0.7, "collaterals.WETH.liquidation_threshold": 0.79, "system.dust": 500,
@@ -172,3 +183,40 @@ def test_client_auctions_and_take_quotes(project, accounts, chain, deployed, tmp
     assert client.auctions() == []
     with pytest.raises(ValueError, match="is not running"):
         client.quote_take(auction.id)
+
+
+def test_list_a_new_collateral_and_move_the_guardian(project, accounts, chain, own_record):
+    system, path = own_record
+    gov, new_guardian = accounts[0], accounts[6]
+    link = project.MockERC20.deploy("Chainlink", "LINK", 18, sender=gov)
+    feed = project.MockAggregator.deploy(8, "LINK / USD", 15 * 10**8, sender=gov)
+    doc = to_document(default_params())
+    doc["collaterals"]["LINK"] = copy.deepcopy(doc["collaterals"]["WBTC"])
+    doc["collaterals"]["LINK"].update(token=link.address, decimals=18, max_ltv=0.5, liquidation_threshold=0.6)
+    doc["collaterals"]["LINK"]["feed"].update(address=link.address)  # a token is no feed...
+    del doc["collaterals"]["LINK"]["feed"]["price"]
+    doc["roles"]["guardian"] = new_guardian.address
+    from unwind.params import ParamError, Web3ChainReader, check_on_chain
+
+    with pytest.raises(ParamError, match="collaterals.LINK.feed.address: .* does not answer latestRoundData"):
+        check_on_chain(params_from_document(doc), Web3ChainReader(chain.provider.web3))
+    doc["collaterals"]["LINK"]["feed"]["address"] = feed.address
+    desired = params_from_document(doc)
+    check_on_chain(desired, Web3ChainReader(chain.provider.web3))
+
+    client = client_for(project, chain, path)
+    plan = cfg.plan_changes(client, desired, read_record(path))
+    assert plan.problems == [] and plan.changes == [("collaterals.LINK", None, "listed"),
+                                                    ("roles.guardian", gov.address, new_guardian.address)]
+    assert [c.describe().split("(")[0] for c in plan.calls][:4] == [
+        "oracle.setFeed", "vault.listCollateral", "auction.setParams", "engine.setCollateralCap"]
+    cfg.schedule(client, system.timelock, gov, plan, desired, path)
+    cfg.execute(system.timelock, gov, path, chain.blocks.head.timestamp)
+
+    assert system.vault.collateralId(link) == 3 and system.vault.collateral(3).liquidationThreshold == 6 * WAD // 10
+    guardian_role = system.vault.GUARDIAN_ROLE()
+    for module in (system.oracle, system.buffer, system.vault, system.auction, system.engine):
+        assert module.hasRole(guardian_role, new_guardian) and not module.hasRole(guardian_role, gov)
+    record = read_record(path)
+    assert record["collateral"]["LINK"] == {"token": link.address, "feed": feed.address, "id": 3, "decimals": 18}
+    assert cfg.plan_changes(client_for(project, chain, path), desired, record).changes == []

@@ -148,7 +148,14 @@ def deploy_to_record(project, account, params: SystemParams, path: str | Path, *
              f"{len(data['steps'])} transactions already done ({done} steps)")
     else:
         if existing is not None:
-            echo(f"replacing the record in {path} ({'--force' if force else 'a development chain'})")
+            note = ""
+            if not is_dev_chain(network_name, chain_id):
+                import time
+
+                backup = path.with_name(f"{path.stem}.replaced-{int(time.time())}.json")
+                write_record(backup, existing)
+                note = f"; the old record is kept as {backup}"
+            echo(f"replacing the record in {path} ({'--force' if force else 'a development chain'}){note}")
         data = new_record(network=network, chain_id=chain_id, deployer=account.address, params=params,
                           params_file=params_file, start_block=chain.blocks.head.number,
                           guardian=_resolve(params.guardian, account))

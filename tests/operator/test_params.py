@@ -9,7 +9,6 @@ import yaml
 
 from unwind.params import (
     RAY,
-    WAD,
     ChainReader,
     ParamError,
     check_on_chain,

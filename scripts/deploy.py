@@ -24,16 +24,24 @@ from unwind.params import DEFAULT_PARAMS_FILE, ParamError, Web3ChainReader, chec
 from unwind.record import RecordError, deploy_to_record, is_dev_chain
 
 
+def _validated(ctx, param, value):
+    """Read and check the file while the command line is parsed: before any network connection."""
+    try:
+        return value, load_params(value)
+    except ParamError as exc:
+        fail(str(exc).splitlines() + ["nothing was deployed"])
+
+
 @click.command(cls=ConnectedProviderCommand)
 @click.option("--account", "alias", default=None, help="account alias (default on a local network: test account 0)")
 @click.option("--params", "params_file", default=str(DEFAULT_PARAMS_FILE.relative_to(Path.cwd()))
               if DEFAULT_PARAMS_FILE.is_relative_to(Path.cwd()) else str(DEFAULT_PARAMS_FILE),
-              show_default=True, help="parameter file (YAML)")
+              show_default=True, callback=_validated, help="parameter file (YAML)")
 @click.option("--out", "out_dir", default="deployments", show_default=True, help="folder for the deployment record")
 @click.option("--force", is_flag=True, help="replace an existing record of a live network / start over")
 def cli(ecosystem, network, provider, alias, params_file, out_dir, force):
+    params_file, params = params_file
     try:
-        params = load_params(params_file)
         check_on_chain(params, Web3ChainReader(provider.web3))
     except ParamError as exc:
         fail(str(exc).splitlines() + ["nothing was deployed"])
@@ -57,6 +65,10 @@ def cli(ecosystem, network, provider, alias, params_file, out_dir, force):
         fail([str(exc)])
     except DeployInterrupted as exc:
         fail([f"{exc}; the record {path} keeps what was done: run the same command again to resume"])
+    except Exception as exc:  # a revert, a node outage, no funds: say so in one line, keep the record
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        fail([f"{type(exc).__name__}: {first}", f"the record {path} keeps what was done: fix the cause and run the "
+                                                 f"same command again to resume"])
     click.echo(f"deployed Unwind to {record['network']} (chain id {record['chain_id']}); record: {path}"
                f" ({system.steps_sent} steps sent, {system.steps_reused} reused)")
     for name, address in record["contracts"].items():

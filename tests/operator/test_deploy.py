@@ -12,6 +12,7 @@ import pytest
 
 from tests.operator.conftest import ROOT, ape_run, python_m, show
 from unwind import calibrate
+from unwind.client import UnwindClient
 from unwind.params import WAD, default_params, load_params, to_document
 from unwind.record import read_record
 
@@ -69,11 +70,9 @@ def test_deploy_calibrated_file_and_use_the_record_from_another_process(chain, p
     assert health["health"] == vault.healthOf(alice) and health["liquidatable"] is False
     assert health["collateral"] == [{"symbol": "WETH", "id": 0, "token": token.address, "amount": 10 * WAD}]
 
-    out = python_m("unwind.client", "--rpc-url", chain.provider.uri, "--deployment", rec, "--abis", str(abi_dir),
-                   "params")
-    assert out.returncode == 0, show(out)
-    onchain = json.loads(out.stdout)["collaterals"]["WETH"]
-    assert onchain["liquidation_threshold"] == str(weth.liquidation_threshold / 10**18).rstrip("0")
+    # The parameters on chain are the calibrated ones (read the way `python -m unwind.client params` does).
+    onchain = UnwindClient(deployment=rec, w3=chain.provider.web3, abi_dir=abi_dir).parameters()["collaterals"]["WETH"]
+    assert onchain["liquidation_threshold"] * 10**18 == weth.liquidation_threshold
     assert onchain["auction"]["curve"] == "stairstep" and onchain["auction"]["step"] == weth.auction.step
 
     # The configure command's dry run on that record: the diff, nothing sent.

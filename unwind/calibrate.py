@@ -141,6 +141,7 @@ def calibrate(rows, *, horizon: int = 7200, auction_window: int = 1800, oracle_d
     rets = [math.log(b[1] / a[1]) for a, b in zip(rows, rows[1:])]
     sigma_step = statistics.pstdev(rets)
     vol = sigma_step * math.sqrt(YEAR / interval)
+    horizon = max(horizon, int(interval))  # a window holds at least one move
     falls = _window_moves(rows, horizon, down=True)
     worst = max(f[0] for f in falls)
     q99 = _quantile([f[0] for f in falls], 0.99)

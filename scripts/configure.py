@@ -40,6 +40,8 @@ def cli(ecosystem, network, provider, alias, params_file, deployment, dry_run, d
         record = read_record(record_path)
     except RecordError as exc:
         fail([str(exc)])
+    if not record.get("contracts") or record.get("complete") is False:
+        fail([f"the deployment in {record_path} is not complete: finish it first (run the same `ape run deploy` again)"])
     if record.get("chain_id") not in (None, provider.chain_id):
         fail([f"{record_path} is for chain id {record['chain_id']}, this network is {provider.chain_id}"])
     abis = abis_from_project(project)

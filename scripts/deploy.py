@@ -9,6 +9,7 @@ parameters used, every contract's address, transaction and block. An interrupted
 resumes from that record when run again with the same parameters; a complete record of a live
 network is only replaced with --force. Fee caps for live networks come from the `unwind:` section
 of ape-config.yaml; confirmations and gas limits from Ape's own network settings there.
+UNWIND_DEPLOY_FAIL_AFTER=N (tests) stops the deployment after N steps, as if it had been killed.
 """
 
 import os

@@ -104,6 +104,7 @@ class _Steps:
         self.fail_after = fail_after
         self.sent = 0
         self.reused = 0
+        self.resuming = bool(journal.data["deployments"] or journal.data["steps"])
 
     def _tick(self) -> None:
         self.sent += 1
@@ -130,7 +131,7 @@ class _Steps:
         if self.journal.done(key):
             self.reused += 1
             return None
-        if skip_if is not None and skip_if():
+        if skip_if is not None and self.resuming and skip_if():
             # Sent by a run killed before it could record it: the chain already has it.
             self.journal.add_step(key, None, None)
             return None

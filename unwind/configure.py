@@ -150,7 +150,7 @@ def plan_changes(client, desired: SystemParams, record: dict) -> Plan:
         if diff(f"{path}.collateral_cap", h["collateral_cap"], Decimal(c.collateral_cap) / WAD):
             late.append(Call("engine", "setCollateralCap", (cid, c.collateral_cap), [f"{path}.collateral_cap"]))
         # The feed: one setFeed call carries every field.
-        hf, wf = h["feed"], w["feed"]
+        hf = h["feed"]
         feed_addr = c.feed or hf["address"]
         if c.feed is None and hf["decimals"] is not None and c.feed_decimals != hf["decimals"]:
             plan.problems.append(f"{path}.feed.decimals: {c.feed_decimals} differs from the feed's {hf['decimals']}; "

@@ -142,3 +142,37 @@ def test_killed_deploy_resumes(chain, project, accounts, tmp_path):
     assert vault.collateralCount() == 3
     admin = b"\x00" * 32
     assert vault.hasRole(admin, after["contracts"]["timelock"]) and not vault.hasRole(admin, accounts[0])
+
+
+def test_live_network_record_is_not_overwritten_without_force(tmp_path):
+    """A node with a non-development chain id counts as live: its complete record stays unless --force.
+    (An unknown chain id: Ape would take a known one, e.g. Sepolia's, for that network and its settings.)"""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    node = subprocess.Popen([shutil.which("anvil"), "--port", str(port), "--chain-id", "424242", "--silent"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        record = tmp_path / "ethereum-custom.json"
+        old = {"chain_id": 424242, "complete": True, "contracts": {"vault": "0x" + "11" * 20}, "deployments": {}}
+        record.write_text(json.dumps(old))
+        deadline = time.time() + 30
+        while True:  # until the node listens
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.time() < deadline, "anvil did not start"
+                time.sleep(0.1)
+        res = ape_run("deploy", "--network", f"http://127.0.0.1:{port}", "--account", "TEST::0", "--out",
+                      str(tmp_path), timeout=90)
+        assert res.returncode == 2, show(res)
+        assert ("error: a complete deployment is already recorded for this live network; pass --force to deploy "
+                "again and replace the record") in res.stderr
+        assert "warning: roles.timelock_delay is 0 s on a live network" in res.stderr
+        assert json.loads(record.read_text()) == old
+    finally:
+        node.terminate()
+        node.wait(timeout=10)

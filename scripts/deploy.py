@@ -1,58 +1,76 @@
-"""`ape run deploy`: deploy and wire the whole Unwind system (mock tokens and feeds) and record it.
+"""`ape run deploy`: deploy and wire the whole Unwind system from a parameter file, and record it.
 
-    ape run deploy                      # local anvil, the first test account
-    ape run deploy --network ethereum:local:foundry --account <alias>
+    ape run deploy                                   # local anvil, test account 0, params/local.yaml
+    ape run deploy --network ethereum:sepolia:node --account deployer --params params/sepolia.yaml
 
-Writes deployments/<ecosystem>-<network>.json: chain id, git commit, block, deployer and every
-contract's address.
+The parameter file is validated before anything is sent (one line per invalid value). Writes
+deployments/<ecosystem>-<network>.json after every step: chain id, git commit, deployer, the
+parameters used, every contract's address, transaction and block. An interrupted deployment
+resumes from that record when run again with the same parameters; a complete record of a live
+network is only replaced with --force. Fee caps for live networks come from the `unwind:` section
+of ape-config.yaml; confirmations and gas limits from Ape's own network settings there.
+UNWIND_DEPLOY_FAIL_AFTER=N (tests) stops the deployment after N steps, as if it had been killed.
 """
 
-import json
-import subprocess
+import os
 from pathlib import Path
 
 import click
-from ape import accounts, chain, project
+from ape import project
 from ape.cli import ConnectedProviderCommand
 
-from unwind.deploy import deploy_system
+from unwind.deploy import DeployInterrupted, ResumeError
+from unwind.opcli import fail, fee_caps, resolve_account
+from unwind.params import DEFAULT_PARAMS_FILE, ParamError, Web3ChainReader, check_on_chain, load_params
+from unwind.record import RecordError, deploy_to_record, is_dev_chain
 
 
-def _git_commit() -> str:
+def _validated(ctx, param, value):
+    """Read and check the file while the command line is parsed: before any network connection."""
     try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+        return value, load_params(value)
+    except ParamError as exc:
+        fail(str(exc).splitlines() + ["nothing was deployed"])
 
 
 @click.command(cls=ConnectedProviderCommand)
 @click.option("--account", "alias", default=None, help="account alias (default on a local network: test account 0)")
+@click.option("--params", "params_file", default=str(DEFAULT_PARAMS_FILE.relative_to(Path.cwd()))
+              if DEFAULT_PARAMS_FILE.is_relative_to(Path.cwd()) else str(DEFAULT_PARAMS_FILE),
+              show_default=True, callback=_validated, help="parameter file (YAML)")
 @click.option("--out", "out_dir", default="deployments", show_default=True, help="folder for the deployment record")
-def cli(ecosystem, network, provider, alias, out_dir):
-    if alias is None:
-        if network.name != "local":
-            raise click.UsageError("--account is required on a live network (an alias from `ape accounts list`)")
-        account = accounts.test_accounts[0]
-    elif alias.startswith("TEST::"):
-        account = accounts.test_accounts[int(alias.split("::", 1)[1])]
-    else:
-        account = accounts.load(alias)
-    start_block = chain.blocks.head.number
-    system = deploy_system(project, account)
-    record = {
-        "network": f"{ecosystem.name}:{network.name}:{provider.name}",
-        "chain_id": provider.chain_id,
-        "git_commit": _git_commit(),
-        "deployer": account.address,
-        "start_block": start_block,
-        "end_block": chain.blocks.head.number,
-        "contracts": {name: c.address for name, c in system.modules.items()},
-        "collateral": {sym: {"token": t.address, "feed": system.feeds[sym].address, "id": system.ids[sym]}
-                       for sym, t in system.collateral.items()},
-    }
+@click.option("--force", is_flag=True, help="replace an existing record of a live network / start over")
+def cli(ecosystem, network, provider, alias, params_file, out_dir, force):
+    params_file, params = params_file
+    try:
+        check_on_chain(params, Web3ChainReader(provider.web3))
+    except ParamError as exc:
+        fail(str(exc).splitlines() + ["nothing was deployed"])
+    account = resolve_account(alias, network.name)
+    if not is_dev_chain(network.name, provider.chain_id):
+        for c in params.collaterals:
+            if c.token is None or c.feed is None:
+                click.echo(f"warning: collaterals.{c.symbol} deploys a mock token or feed on a live network", err=True)
+        if params.timelock_delay < 86400:
+            click.echo(f"warning: roles.timelock_delay is {params.timelock_delay} s on a live network; governance "
+                       f"changes usually wait a day or more", err=True)
     path = Path(out_dir) / f"{ecosystem.name}-{network.name}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, indent=2) + "\n")
-    click.echo(f"deployed Unwind to {record['network']} (chain id {record['chain_id']}); record: {path}")
+    fail_after = os.environ.get("UNWIND_DEPLOY_FAIL_AFTER")
+    try:
+        system, record = deploy_to_record(
+            project, account, params, path, network=f"{ecosystem.name}:{network.name}:{provider.name}",
+            network_name=network.name, force=force, params_file=str(params_file), tx_kwargs=fee_caps(network.name),
+            fail_after=int(fail_after) if fail_after else None, echo=click.echo,
+        )
+    except (RecordError, ResumeError) as exc:
+        fail([str(exc)])
+    except DeployInterrupted as exc:
+        fail([f"{exc}; the record {path} keeps what was done: run the same command again to resume"])
+    except Exception as exc:  # a revert, a node outage, no funds: say so in one line, keep the record
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        fail([f"{type(exc).__name__}: {first}", f"the record {path} keeps what was done: fix the cause and run the "
+                                                 f"same command again to resume"])
+    click.echo(f"deployed Unwind to {record['network']} (chain id {record['chain_id']}); record: {path}"
+               f" ({system.steps_sent} steps sent, {system.steps_reused} reused)")
     for name, address in record["contracts"].items():
         click.echo(f"  {name:11} {address}")

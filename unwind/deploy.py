@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from unwind.params import SystemParams, default_params
+from unwind.params import ZERO_ADDRESS, SystemParams, default_params
 
 
 @dataclass
@@ -53,94 +53,223 @@ def feed_answer(price: str | Decimal, feed_decimals: int) -> int:
     return int(Decimal(str(price)) * (10**feed_decimals))
 
 
-def deploy_system(project, deployer, params: SystemParams | None = None, guardian=None) -> System:
-    """Deploy every contract with mock tokens and mock feeds (a local or test chain)."""
-    params = params or default_params()
-    guardian = guardian or deployer
-    tx = {"sender": deployer}
+class DeployInterrupted(RuntimeError):
+    """An injected failure (UNWIND_DEPLOY_FAIL_AFTER): the deployment stops as if killed."""
 
-    debt = project.DebtToken.deploy("Unwind USD", "uUSD", deployer, **tx)
-    oracle = project.OracleAdapter.deploy(deployer, debt, **tx)
-    buffer = project.LiquidityBuffer.deploy(deployer, debt, **tx)
-    vault = project.Vault.deploy(deployer, debt, buffer, oracle, **tx)
-    auction = project.DutchAuction.deploy(deployer, vault, debt, buffer, **tx)
-    engine = project.LiquidationEngine.deploy(deployer, vault, auction, debt, buffer, **tx)
-    timelock = project.Timelock.deploy(params.timelock_delay, [deployer], [deployer], deployer, **tx)
+
+class ResumeError(RuntimeError):
+    """A recorded step cannot be reused (no code at a recorded address)."""
+
+
+class Journal:
+    """What a deployment has done so far: contracts (address, tx, block) and transactions (tx, block).
+
+    With a `save` callback it is written after every step, so a deployment killed halfway resumes
+    from it: recorded contracts are reused (after checking their code is there) and recorded
+    transactions are not sent again. Without one it only remembers (tests, the demo).
+    """
+
+    def __init__(self, data: dict | None = None, save=None):
+        self.data = data if data is not None else {}
+        self.data.setdefault("deployments", {})
+        self.data.setdefault("steps", {})
+        self._save = save
+
+    def contract(self, key: str) -> dict | None:
+        return self.data["deployments"].get(key)
+
+    def done(self, key: str) -> bool:
+        return key in self.data["steps"]
+
+    def add_contract(self, key, name, address, tx, block) -> None:
+        self.data["deployments"][key] = {"contract": name, "address": address, "tx": tx, "block": block}
+        self.save()
+
+    def add_step(self, key, tx, block) -> None:
+        self.data["steps"][key] = {"tx": tx, "block": block}
+        self.save()
+
+    def save(self) -> None:
+        if self._save:
+            self._save(self.data)
+
+
+class _Steps:
+    """Runs each deployment step once, in order, through a Journal."""
+
+    def __init__(self, project, sender, journal: Journal, tx_kwargs: dict | None, fail_after: int | None):
+        self.project = project
+        self.tx = {"sender": sender, **(tx_kwargs or {})}
+        self.journal = journal
+        self.fail_after = fail_after
+        self.sent = 0
+        self.reused = 0
+        self.resuming = bool(journal.data["deployments"] or journal.data["steps"])
+
+    def _tick(self) -> None:
+        self.sent += 1
+        if self.fail_after is not None and self.sent >= self.fail_after:
+            raise DeployInterrupted(f"injected failure after {self.sent} steps (UNWIND_DEPLOY_FAIL_AFTER)")
+
+    def deploy(self, key: str, name: str, *args):
+        container = getattr(self.project, name)
+        rec = self.journal.contract(key)
+        if rec:
+            from ape import chain
+
+            if not chain.provider.get_code(rec["address"]):
+                raise ResumeError(f"{key}: the record says {name} is at {rec['address']}, but there is no code there")
+            self.reused += 1
+            return container.at(rec["address"])
+        c = container.deploy(*args, **self.tx)
+        meta = c.creation_metadata
+        self.journal.add_contract(key, name, c.address, c.txn_hash, meta.block if meta else None)
+        self._tick()
+        return c
+
+    def send(self, key: str, contract, method: str, *args, skip_if=None):
+        if self.journal.done(key):
+            self.reused += 1
+            return None
+        if skip_if is not None and self.resuming and skip_if():
+            # Sent by a run killed before it could record it: the chain already has it.
+            self.journal.add_step(key, None, None)
+            return None
+        receipt = getattr(contract, method)(*args, **self.tx)
+        self.journal.add_step(key, receipt.txn_hash, receipt.block_number)
+        self._tick()
+        return receipt
+
+
+def _address(x) -> str:
+    return x if isinstance(x, str) else x.address
+
+
+def _resolve(who: str, deployer) -> str:
+    if who == "deployer":
+        return deployer.address
+    if who == "anyone":
+        return ZERO_ADDRESS
+    return who
+
+
+def _listed(vault, token) -> bool:
+    try:
+        vault.collateralId(token)
+        return True
+    except Exception:  # reverts when the token is not listed
+        return False
+
+
+def deploy_system(project, deployer, params: SystemParams | None = None, guardian=None, journal: Journal | None = None,
+                  tx_kwargs: dict | None = None, fail_after: int | None = None) -> System:
+    """Deploy and wire every contract; mock tokens and feeds where the parameters say `mock`.
+
+    `guardian` (an account) overrides params.guardian. With a `journal` from an interrupted run,
+    steps already done are reused instead of sent again (see Journal). `tx_kwargs` go with every
+    transaction (fee caps on a live network); `fail_after` stops after that many sent steps.
+    """
+    params = params or default_params()
+    guardian = _address(guardian) if guardian is not None else _resolve(params.guardian, deployer)
+    steps = _Steps(project, deployer, journal or Journal(), tx_kwargs, fail_after)
+    proposers = [_resolve(a, deployer) for a in params.proposers]
+    executors = [_resolve(a, deployer) for a in params.executors]
+
+    debt = steps.deploy("debt_token", "DebtToken", "Unwind USD", "uUSD", deployer)
+    oracle = steps.deploy("oracle", "OracleAdapter", deployer, debt)
+    buffer = steps.deploy("buffer", "LiquidityBuffer", deployer, debt)
+    vault = steps.deploy("vault", "Vault", deployer, debt, buffer, oracle)
+    auction = steps.deploy("auction", "DutchAuction", deployer, vault, debt, buffer)
+    engine = steps.deploy("engine", "LiquidationEngine", deployer, vault, auction, debt, buffer)
+    timelock = steps.deploy("timelock", "Timelock", params.timelock_delay, proposers, executors, deployer)
 
     # Module roles: who may mint, burn, confiscate, kick, absorb.
-    for module in (vault, engine, buffer):
-        debt.grantRole(role("MINTER_ROLE"), module, **tx)
-    for module in (vault, auction, buffer):
-        debt.grantRole(role("BURNER_ROLE"), module, **tx)
-    vault.grantRole(role("ENGINE_ROLE"), engine, **tx)
-    vault.grantRole(role("AUCTION_ROLE"), auction, **tx)
-    auction.grantRole(role("ENGINE_ROLE"), engine, **tx)
-    for module in (auction, engine):
-        buffer.grantRole(role("MODULE_ROLE"), module, **tx)
+    grants = [(debt, "debt_token", "MINTER_ROLE", m, n) for m, n in ((vault, "vault"), (engine, "engine"), (buffer, "buffer"))]
+    grants += [(debt, "debt_token", "BURNER_ROLE", m, n) for m, n in ((vault, "vault"), (auction, "auction"), (buffer, "buffer"))]
+    grants += [(vault, "vault", "ENGINE_ROLE", engine, "engine"), (vault, "vault", "AUCTION_ROLE", auction, "auction"),
+               (auction, "auction", "ENGINE_ROLE", engine, "engine")]
+    grants += [(buffer, "buffer", "MODULE_ROLE", m, n) for m, n in ((auction, "auction"), (engine, "engine"))]
+    for target, tname, rname, module, mname in grants:
+        steps.send(f"role.{tname}.{rname}.{mname}", target, "grantRole", role(rname), module)
 
     system = System(debt, oracle, buffer, vault, auction, engine, timelock, params=params)
-    oracle.setRecoveryGrace(params.recovery_grace, **tx)
+    steps.send("oracle.setRecoveryGrace", oracle, "setRecoveryGrace", params.recovery_grace)
+    if params.sequencer_feed:
+        steps.send("oracle.setSequencerFeed", oracle, "setSequencerFeed", params.sequencer_feed, params.sequencer_grace)
+    if params.min_ramp_duration != 86400:
+        steps.send("vault.setMinRampDuration", vault, "setMinRampDuration", params.min_ramp_duration)
     for c in params.collaterals:
-        token = project.MockERC20.deploy(f"Mock {c.symbol}", c.symbol, c.decimals, **tx)
-        feed = project.MockAggregator.deploy(
-            c.feed_decimals, f"{c.symbol} / USD", feed_answer(c.price, c.feed_decimals), **tx
-        )
-        oracle.setFeed(
-            token,
-            (
-                feed.address,
-                c.heartbeat,
-                "0x0000000000000000000000000000000000000000",
-                0,
-                c.max_deviation_bps,
-                c.max_jump_bps,
-                params.oracle_delay,
-                0,
-                0,
-            ),
-            **tx,
-        )
-        receipt = vault.listCollateral(
-            token, c.max_ltv, c.liquidation_threshold, c.penalty, c.supply_cap * 10**c.decimals, **tx
-        )
+        k = f"collateral.{c.symbol}"
+        if c.token:
+            token = project.MockERC20.at(c.token)  # any ERC-20: the mock's ABI is the standard one
+        else:
+            token = steps.deploy(f"{k}.token", "MockERC20", f"Mock {c.symbol}", c.symbol, c.decimals)
+        if c.feed:
+            feed = project.MockAggregator.at(c.feed)  # read through the aggregator interface only
+        else:
+            feed = steps.deploy(f"{k}.feed", "MockAggregator", c.feed_decimals, f"{c.symbol} / USD",
+                                feed_answer(c.price, c.feed_decimals))
+        steps.send(f"{k}.setFeed", oracle, "setFeed", token, feed_config(c, params, feed.address))
+        steps.send(f"{k}.listCollateral", vault, "listCollateral", token, c.max_ltv, c.liquidation_threshold,
+                   c.penalty, c.supply_cap * 10**c.decimals, skip_if=lambda t=token: _listed(vault, t))
         cid = vault.collateralId(token)
-        auction.setParams(cid, c.auction.as_tuple(), **tx)
-        engine.setCollateralCap(cid, c.collateral_cap, **tx)
+        steps.send(f"{k}.auction.setParams", auction, "setParams", cid, c.auction.as_tuple())
+        steps.send(f"{k}.setCollateralCap", engine, "setCollateralCap", cid, c.collateral_cap)
+        if c.frozen:
+            steps.send(f"{k}.setFrozen", vault, "setFrozen", cid, True)
         system.collateral[c.symbol] = token
         system.feeds[c.symbol] = feed
         system.ids[c.symbol] = cid
-        del receipt
 
-    vault.setDust(params.dust, **tx)
-    vault.setDebtCeiling(params.debt_ceiling, **tx)
+    steps.send("vault.setDust", vault, "setDust", params.dust)
+    steps.send("vault.setDebtCeiling", vault, "setDebtCeiling", params.debt_ceiling)
     if params.stability_fee != 10**27:
-        vault.setStabilityFee(params.stability_fee, **tx)
-    engine.setTargetHealth(params.target_health, **tx)
-    engine.setLotMargin(params.lot_margin, **tx)
-    engine.setIncentive(params.tip, params.chip, **tx)
-    engine.setGlobalCap(params.global_cap, **tx)
-    engine.setUnpauseGrace(params.unpause_grace, **tx)
+        steps.send("vault.setStabilityFee", vault, "setStabilityFee", params.stability_fee)
+    steps.send("engine.setTargetHealth", engine, "setTargetHealth", params.target_health)
+    steps.send("engine.setLotMargin", engine, "setLotMargin", params.lot_margin)
+    steps.send("engine.setIncentive", engine, "setIncentive", params.tip, params.chip)
+    steps.send("engine.setGlobalCap", engine, "setGlobalCap", params.global_cap)
+    steps.send("engine.setUnpauseGrace", engine, "setUnpauseGrace", params.unpause_grace)
 
-    hand_over(system, deployer, guardian)
+    hand_over(system, deployer, guardian, steps)
+    system.steps_sent, system.steps_reused = steps.sent, steps.reused
     return system
 
 
-def hand_over(system: System, deployer, guardian) -> None:
+def feed_config(c, params: SystemParams, feed_address: str) -> tuple:
+    """IOracleAdapter.FeedConfig for a collateral's parameters."""
+    return (
+        feed_address,
+        c.heartbeat,
+        c.secondary_feed or ZERO_ADDRESS,
+        c.secondary_heartbeat,
+        c.max_deviation_bps,
+        c.max_jump_bps,
+        params.oracle_delay,
+        c.min_answer,
+        c.max_answer,
+    )
+
+
+def hand_over(system: System, deployer, guardian, steps: _Steps | None = None) -> None:
     """Give governance to the timelock and the guardian role to `guardian`; the deployer keeps none."""
-    tx = {"sender": deployer}
+    steps = steps or _Steps(None, deployer, Journal(), None, None)
+    guardian = _address(guardian)
     timelock = system.timelock
-    for module in (system.oracle, system.buffer, system.vault, system.auction, system.engine):
-        module.grantRole(DEFAULT_ADMIN, timelock, **tx)
-        module.grantRole(role("GOVERNOR_ROLE"), timelock, **tx)
-        if guardian != deployer:
-            module.grantRole(role("GUARDIAN_ROLE"), guardian, **tx)
-            module.renounceRole(role("GUARDIAN_ROLE"), deployer, **tx)
-        module.renounceRole(role("GOVERNOR_ROLE"), deployer, **tx)
-        module.renounceRole(DEFAULT_ADMIN, deployer, **tx)
-    system.debt_token.grantRole(DEFAULT_ADMIN, timelock, **tx)
-    system.debt_token.renounceRole(DEFAULT_ADMIN, deployer, **tx)
+    for name in ("oracle", "buffer", "vault", "auction", "engine"):
+        module = getattr(system, name)
+        k = f"handover.{name}"
+        steps.send(f"{k}.admin", module, "grantRole", DEFAULT_ADMIN, timelock)
+        steps.send(f"{k}.governor", module, "grantRole", role("GOVERNOR_ROLE"), timelock)
+        if guardian != deployer.address:
+            steps.send(f"{k}.guardian", module, "grantRole", role("GUARDIAN_ROLE"), guardian)
+            steps.send(f"{k}.renounce_guardian", module, "renounceRole", role("GUARDIAN_ROLE"), deployer)
+        steps.send(f"{k}.renounce_governor", module, "renounceRole", role("GOVERNOR_ROLE"), deployer)
+        steps.send(f"{k}.renounce_admin", module, "renounceRole", DEFAULT_ADMIN, deployer)
+    steps.send("handover.debt_token.admin", system.debt_token, "grantRole", DEFAULT_ADMIN, timelock)
+    steps.send("handover.debt_token.renounce_admin", system.debt_token, "renounceRole", DEFAULT_ADMIN, deployer)
     # The timelock administers itself from now on: no one can add proposers or executors at once.
-    timelock.renounceRole(DEFAULT_ADMIN, deployer, **tx)
+    steps.send("handover.timelock.renounce_admin", timelock, "renounceRole", DEFAULT_ADMIN, deployer)
 
 
 def govern(system: System, proposer, target, method: str, *args, chain=None):

@@ -26,10 +26,11 @@ class System:
     feeds: dict = field(default_factory=dict)  # symbol -> mock feed contract
     ids: dict = field(default_factory=dict)  # symbol -> collateral id
     params: SystemParams | None = None
+    risk: object = None  # AdaptiveRisk, when params.adaptive.enabled
 
     @property
     def modules(self) -> dict:
-        return {
+        modules = {
             "debt_token": self.debt_token,
             "oracle": self.oracle,
             "buffer": self.buffer,
@@ -38,6 +39,9 @@ class System:
             "engine": self.engine,
             "timelock": self.timelock,
         }
+        if self.risk is not None:
+            modules["risk"] = self.risk
+        return modules
 
 
 def role(name: str) -> bytes:
@@ -231,6 +235,17 @@ def deploy_system(project, deployer, params: SystemParams | None = None, guardia
     steps.send("engine.setGlobalCap", engine, "setGlobalCap", params.global_cap)
     steps.send("engine.setUnpauseGrace", engine, "setUnpauseGrace", params.unpause_grace)
 
+    if params.adaptive.enabled:
+        from unwind.risk import default_bands
+
+        risk = steps.deploy("risk", "AdaptiveRisk", deployer, vault, auction, engine, params.adaptive.as_tuple())
+        for i, band in default_bands(params).items():
+            cid = system.ids[params.collaterals[i].symbol]
+            steps.send(f"risk.setBand.{params.collaterals[i].symbol}", risk, "setBand", cid, band.as_tuple())
+        for target, tname in ((vault, "vault"), (auction, "auction"), (engine, "engine")):
+            steps.send(f"role.{tname}.RISK_ROLE.risk", target, "grantRole", role("RISK_ROLE"), risk)
+        system.risk = risk
+
     hand_over(system, deployer, guardian, steps)
     system.steps_sent, system.steps_reused = steps.sent, steps.reused
     return system
@@ -256,7 +271,8 @@ def hand_over(system: System, deployer, guardian, steps: _Steps | None = None) -
     steps = steps or _Steps(None, deployer, Journal(), None, None)
     guardian = _address(guardian)
     timelock = system.timelock
-    for name in ("oracle", "buffer", "vault", "auction", "engine"):
+    names = ("oracle", "buffer", "vault", "auction", "engine") + (("risk",) if system.risk is not None else ())
+    for name in names:
         module = getattr(system, name)
         k = f"handover.{name}"
         steps.send(f"{k}.admin", module, "grantRole", DEFAULT_ADMIN, timelock)

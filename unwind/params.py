@@ -103,6 +103,24 @@ class CollateralParams:
 
 
 @dataclass
+class AdaptiveParams:
+    """contracts/risk/AdaptiveRisk.sol's estimator settings; bands come from unwind.risk.default_bands."""
+
+    enabled: bool = False  # deploy AdaptiveRisk and give it RISK_ROLE
+    half_life: int = 6 * 3600  # [s] EWMA half-life
+    min_interval: int = 300  # [s] least time between samples
+    max_interval: int = 900  # [s] one sample weighs at most w(max_interval)
+    var_cap: int = wad(4)  # [wad] cap on one sample's annualised variance (4 = 200% vol)
+    max_threshold_drop_per_hour: int = wad("0.01")  # [wad] the threshold falls at most this fast
+    tolerance: int = wad("0.005")  # [wad] relative changes below this are not written
+
+    def as_tuple(self) -> tuple:
+        """IAdaptiveRisk.EstimatorConfig."""
+        return (self.half_life, self.min_interval, self.max_interval, self.var_cap,
+                self.max_threshold_drop_per_hour // 3600, self.tolerance)
+
+
+@dataclass
 class SystemParams:
     collaterals: list[CollateralParams]
     dust: int = wad(1_000)
@@ -123,6 +141,7 @@ class SystemParams:
     guardian: str = "deployer"  # "deployer" or an address
     proposers: list[str] = field(default_factory=lambda: ["deployer"])
     executors: list[str] = field(default_factory=lambda: ["deployer"])
+    adaptive: AdaptiveParams = field(default_factory=AdaptiveParams)
 
 
 class ParamError(ValueError):
@@ -143,7 +162,9 @@ _FEED_KEYS = ("address", "price", "decimals", "heartbeat", "max_jump_bps", "max_
               "secondary_heartbeat", "min_answer", "max_answer")
 _COLLATERAL_KEYS = ("token", "decimals", "max_ltv", "liquidation_threshold", "penalty", "supply_cap",
                     "collateral_cap", "frozen", "feed", "auction")
-_TOP_KEYS = ("system", "liquidation", "oracle", "roles", "collaterals")
+_TOP_KEYS = ("system", "liquidation", "oracle", "roles", "collaterals", "adaptive")
+_ADAPTIVE_KEYS = ("enabled", "half_life", "min_interval", "max_interval", "var_cap", "max_threshold_drop_per_hour",
+                  "tolerance")
 _SYSTEM_KEYS = ("dust", "debt_ceiling", "stability_fee", "min_ramp_duration")
 _LIQUIDATION_KEYS = ("target_health", "lot_margin", "tip", "chip", "global_cap", "unpause_grace")
 _ORACLE_KEYS = ("delay", "recovery_grace", "sequencer_feed", "sequencer_grace")
@@ -296,6 +317,19 @@ def params_from_document(doc, source: str = "") -> SystemParams:
     executors = _address_list(r, roles, "executors", ("deployer", "anyone"))
     tl_delay = r.integer(roles, "timelock_delay", "roles", d.timelock_delay, 0, 30 * 86400, unit="seconds")
 
+    ad = r.section(doc.get("adaptive"), "adaptive", _ADAPTIVE_KEYS, required=False)
+    dad = AdaptiveParams()
+    a_enabled = r.boolean(ad, "enabled", "adaptive", dad.enabled)
+    a_half = r.integer(ad, "half_life", "adaptive", dad.half_life, 3600, 30 * 86400, unit="seconds")
+    a_min = r.integer(ad, "min_interval", "adaptive", dad.min_interval, 12, 86400, unit="seconds")
+    a_max = r.integer(ad, "max_interval", "adaptive", dad.max_interval, a_min or 12, 86400,
+                      unit="seconds, at least min_interval")
+    a_cap = r.decimal(ad, "var_cap", "adaptive", dad.var_cap / Decimal(WAD), 0, 25, lo_open=True,
+                      unit="(annualised variance)")
+    a_speed = r.decimal(ad, "max_threshold_drop_per_hour", "adaptive", dad.max_threshold_drop_per_hour / Decimal(WAD),
+                        Decimal(3600) / WAD, 1)
+    a_tol = r.decimal(ad, "tolerance", "adaptive", dad.tolerance / Decimal(WAD), 0, Decimal("0.05"))
+
     cols = doc.get("collaterals")
     collaterals: list[CollateralParams] = []
     if not isinstance(cols, dict) or not cols:
@@ -430,6 +464,9 @@ def params_from_document(doc, source: str = "") -> SystemParams:
         chip=_to(chip, WAD), global_cap=_to(gcap, WAD), oracle_delay=delay, recovery_grace=rgrace,
         unpause_grace=ugrace, sequencer_feed=seq, sequencer_grace=sgrace, timelock_delay=tl_delay,
         guardian=guardian, proposers=proposers, executors=executors,
+        adaptive=AdaptiveParams(enabled=a_enabled, half_life=a_half, min_interval=a_min, max_interval=a_max,
+                                var_cap=_to(a_cap, WAD), max_threshold_drop_per_hour=_to(a_speed, WAD),
+                                tolerance=_to(a_tol, WAD)),
     )
 
 
@@ -544,6 +581,11 @@ def to_document(p: SystemParams) -> dict:
         "roles": {"guardian": p.guardian, "proposers": list(p.proposers), "executors": list(p.executors),
                   "timelock_delay": p.timelock_delay},
         "collaterals": cols,
+        "adaptive": {"enabled": p.adaptive.enabled, "half_life": p.adaptive.half_life,
+                     "min_interval": p.adaptive.min_interval, "max_interval": p.adaptive.max_interval,
+                     "var_cap": _num(p.adaptive.var_cap, WAD),
+                     "max_threshold_drop_per_hour": _num(p.adaptive.max_threshold_drop_per_hour, WAD),
+                     "tolerance": _num(p.adaptive.tolerance, WAD)},
     }
 
 

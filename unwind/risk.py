@@ -17,28 +17,9 @@ import math
 from dataclasses import dataclass, field
 
 from unwind.params import RAY, WAD, SystemParams, wad
+from unwind.params import AdaptiveParams
 
 YEAR = 365 * 24 * 3600
-
-
-@dataclass
-class EstimatorConfig:
-    half_life: int = 6 * 3600  # [s]
-    min_interval: int = 300  # [s] at most one sample per 5 minutes
-    max_interval: int = 900  # [s] weight cap: one sample moves the estimate by at most w(15 min)
-    var_cap: int = wad(4)  # one sample's annualised variance is capped at 4 (200% vol)
-    max_threshold_speed: int = wad("0.01") // 3600  # threshold falls by at most 1 point an hour
-    tolerance: int = wad("0.005")  # changes under 0.5% (relative) are not written
-
-    def as_tuple(self) -> tuple:
-        return (
-            self.half_life,
-            self.min_interval,
-            self.max_interval,
-            self.var_cap,
-            self.max_threshold_speed,
-            self.tolerance,
-        )
 
 
 @dataclass
@@ -119,7 +100,7 @@ def default_bands(params: SystemParams) -> dict[int, Band]:
 class Estimator:
     """Float reference of the on-chain estimator for one collateral."""
 
-    config: EstimatorConfig
+    config: AdaptiveParams
     variance: float  # annualised
     last_price: float | None = None
     last_time: int | None = None
@@ -172,32 +153,6 @@ def effective(band: Band, vol: float) -> dict[str, float]:
         "cut": lerp(band.cut_at_low, band.cut_at_high) / RAY,
         "chip": lerp(band.chip_at_low, band.chip_at_high) / WAD,
     }
-
-
-def deploy_adaptive(project, system, deployer, params: SystemParams, config: EstimatorConfig | None = None,
-                    bands: dict[int, Band] | None = None, chain=None):
-    """Deploy AdaptiveRisk, set its bands and give it RISK_ROLE on the vault, auction and engine.
-
-    The grants go straight from the deployer while it still administers the modules (inside
-    deploy_system, before hand_over), else through the timelock (`govern`). The deployer keeps
-    the new module's roles; hand_over passes them on."""
-    from unwind.deploy import DEFAULT_ADMIN, govern, role
-
-    config = config or EstimatorConfig()
-    bands = bands if bands is not None else default_bands(params)
-    tx = {"sender": deployer}
-    risk = project.AdaptiveRisk.deploy(
-        deployer, system.vault, system.auction, system.engine, config.as_tuple(), **tx
-    )
-    for i, b in bands.items():
-        risk.setBand(i, b.as_tuple(), **tx)
-    for module in (system.vault, system.auction, system.engine):
-        if module.hasRole(DEFAULT_ADMIN, deployer):
-            module.grantRole(role("RISK_ROLE"), risk, **tx)
-        else:
-            govern(system, deployer, module, "grantRole", role("RISK_ROLE"), risk, chain=chain)
-    system.risk = risk
-    return risk
 
 
 def explain(risk, vault, names: dict[int, str] | None = None) -> list[dict]:

@@ -325,3 +325,22 @@ def test_yaml_document_is_what_the_record_stores(doc):
     p = params_from_document(doc)
     assert yaml.safe_load(dump_yaml(p)) == to_document(p)
     assert params_from_document(to_document(p)) == p
+
+
+def test_adaptive_section_is_validated_and_round_trips():
+    from unwind.params import ParamError, load_document, params_from_document, to_document
+
+    from unwind.params import DEFAULT_PARAMS_FILE as path
+
+    doc = load_document(path)
+    doc["adaptive"].update(enabled=True, half_life=60, max_interval=100, min_interval=300, var_cap=0)
+    with pytest.raises(ParamError) as info:
+        params_from_document(doc)
+    text = str(info.value)
+    assert "adaptive.half_life: 60 is out of range" in text
+    assert "adaptive.max_interval: 100 is out of range" in text
+    assert "adaptive.var_cap: 0 is out of range" in text
+    doc["adaptive"].update(half_life=7200, max_interval=600, var_cap=2)
+    p = params_from_document(doc)
+    assert p.adaptive.enabled and p.adaptive.half_life == 7200
+    assert params_from_document(to_document(p)) == p

@@ -1,16 +1,18 @@
-"""A deployed system with the adaptive-risk module on top (the protocol harness, plus `risk`)."""
+"""A deployed system with the adaptive-risk module enabled (the protocol harness, plus `risk`)."""
+
+from dataclasses import replace
 
 import pytest
 
 from tests.protocol.conftest import Harness
 from unwind.deploy import deploy_system
 from unwind.params import default_params
-from unwind.risk import EstimatorConfig, deploy_adaptive
 
 
 @pytest.fixture(scope="module")
 def params():
-    return default_params()
+    p = default_params()
+    return replace(p, adaptive=replace(p.adaptive, enabled=True))
 
 
 @pytest.fixture(scope="module")
@@ -24,13 +26,8 @@ def h(system, chain, deployer):
 
 
 @pytest.fixture(scope="module")
-def estimator_config():
-    return EstimatorConfig()
-
-
-@pytest.fixture(scope="module")
-def risk(project, system, deployer, params, estimator_config, chain):
-    return deploy_adaptive(project, system, deployer, params, estimator_config, chain=chain)
+def risk(system):
+    return system.risk
 
 
 @pytest.fixture(autouse=True)

@@ -75,6 +75,9 @@ def keeper_options(f):
                      help="TOKEN=MARKET: where the flash taker sells a collateral (repeatable)"),
         click.option("--replace-after", type=float, default=30.0, show_default=True,
                      help="seconds before a pending transaction is replaced with higher fees"),
+        click.option("--adapt-every", type=click.IntRange(min=1), default=10, show_default=True,
+                     help="blocks between AdaptiveRisk checks (sample volatility, write parameters), "
+                          "when the deployment has it"),
     ]
     for option in reversed(options):
         f = option(f)
@@ -83,7 +86,8 @@ def keeper_options(f):
 
 def make_keeper(rpc_url: str, private_key: str, deployment, dry_run, kick_only, bid_only, min_profit, max_gas_price,
                 shard, state_file, metrics_port, poll_interval, max_blocks, batch_size, replace_after,
-                flash_taker=None, markets=(), network_name: str = "local", log=None) -> Keeper:
+                flash_taker=None, markets=(), adapt_every: int = 10, network_name: str = "local",
+                log=None) -> Keeper:
     log = log or configure_logging()
     if kick_only and bid_only:
         raise click.UsageError("--kick-only and --bid-only exclude each other")
@@ -106,7 +110,7 @@ def make_keeper(rpc_url: str, private_key: str, deployment, dry_run, kick_only, 
         dry_run=dry_run, min_profit=int(min_profit * WAD), max_gas_price=int(max_gas_price * 10**9),
         shard=shard_i, shards=shards, state_file=state_file, metrics_port=metrics_port,
         poll_interval=poll_interval, batch_size=batch_size, replace_after=replace_after,
-        flash_taker=flash_taker, markets=market_map,
+        flash_taker=flash_taker, markets=market_map, adapt_every=adapt_every,
     )
     return Keeper(cfg, abis, private_key, log=log)
 

@@ -24,5 +24,24 @@ class KeeperMetrics:
         self.native_balance = Gauge("unwind_keeper_native_balance_wei", "keeper gas balance", registry=r)
         self.debt_balance = Gauge("unwind_keeper_debt_balance_wad", "keeper debt-token balance", registry=r)
 
+        label = ["collateral"]
+        self.risk_volatility = Gauge("unwind_risk_volatility", "AdaptiveRisk: annualised volatility estimate",
+                                     label, registry=r)
+        self.risk_max_ltv = Gauge("unwind_risk_max_ltv", "AdaptiveRisk: effective max LTV", label, registry=r)
+        self.risk_threshold = Gauge("unwind_risk_threshold_target", "AdaptiveRisk: liquidation threshold target",
+                                    label, registry=r)
+        self.risk_buffer = Gauge("unwind_risk_auction_buffer", "AdaptiveRisk: auction start buffer", label,
+                                 registry=r)
+        self.risk_chip = Gauge("unwind_risk_chip", "AdaptiveRisk: keeper chip", label, registry=r)
+
+    def show_risk(self, collateral_id: int, e) -> None:
+        """AdaptiveRisk.effective(id): (volatility, position, maxLtv, threshold, buffer, duration, cut, chip)."""
+        cid = str(collateral_id)
+        self.risk_volatility.labels(cid).set(e[0] / 1e18)
+        self.risk_max_ltv.labels(cid).set(e[2] / 1e18)
+        self.risk_threshold.labels(cid).set(e[3] / 1e18)
+        self.risk_buffer.labels(cid).set(e[4] / 1e18)
+        self.risk_chip.labels(cid).set(e[7] / 1e18)
+
     def serve(self, port: int, addr: str = "127.0.0.1") -> None:
         start_http_server(port, addr=addr, registry=self.registry)

@@ -58,6 +58,7 @@ class KeeperConfig:
     gas_take: int = 600_000
     flash_taker: str | None = None  # FlashTaker contract: takes paid by selling into a market
     markets: dict = field(default_factory=dict)  # collateral token (lowercase) -> market address
+    adapt_every: int = 10  # blocks between adaptive-risk checks, when the deployment has AdaptiveRisk
 
 
 @dataclass
@@ -96,7 +97,10 @@ def load_abis(build_manifest: Path) -> dict:
     missing = [n for n in names.values() if n not in types]
     if missing:
         raise FileNotFoundError(f"{build_manifest} lacks {', '.join(missing)}: run `ape compile` first")
-    return {key: types[name]["abi"] for key, name in names.items()}
+    abis = {key: types[name]["abi"] for key, name in names.items()}
+    if "AdaptiveRisk" in types:  # optional module
+        abis["risk"] = types["AdaptiveRisk"]["abi"]
+    return abis
 
 
 class Keeper:
@@ -115,6 +119,9 @@ class Keeper:
             key: self.w3.eth.contract(address=Web3.to_checksum_address(cfg.addresses[key]), abi=abis[key])
             for key in ("vault", "engine", "auction", "oracle", "debt_token")
         }
+        if cfg.addresses.get("risk") and "risk" in abis:
+            self.c["risk"] = self.w3.eth.contract(address=Web3.to_checksum_address(cfg.addresses["risk"]),
+                                                  abi=abis["risk"])
         self._flash = (
             self.w3.eth.contract(address=Web3.to_checksum_address(cfg.flash_taker), abi=[]) if cfg.flash_taker else None
         )
@@ -315,6 +322,8 @@ class Keeper:
             self._liquidate(unsafe, head)
         if self.cfg.bid:
             self._bid(state, head)
+        if "risk" in self.c and head % max(self.cfg.adapt_every, 1) == 0:
+            self._adapt(head)
         self._check_balances()
         self.last_step = head
         self.metrics.last_block.set(head)  # processed: set last, so a watcher knows the block is done
@@ -329,6 +338,27 @@ class Keeper:
             # Quote: (current, borrowPrice, liquidationPrice, auctionStartPrice, status, guard)
             cols[cid] = CollateralState(token, decimals, conf[4], q[2], q[0], q[5])
         return MarketState(head, rate, cols)
+
+    # --- adaptive risk parameters ---
+    def _adapt(self, head: int) -> None:
+        """Sample volatility and write the effective parameters (AdaptiveRisk.update) once a
+        sample is due, and show the parameters and the volatility behind them."""
+        risk = self.c["risk"]
+        now = self._head.get("timestamp", 0)
+        min_interval = risk.functions.config().call(block_identifier=head)[1]
+        for cid in risk.functions.adaptedIds().call(block_identifier=head):
+            e = risk.functions.effective(cid).call(block_identifier=head)
+            # Effective: (volatility, position, maxLtv, threshold, buffer, duration, cut, chip)
+            self.metrics.show_risk(cid, e)
+            last = risk.functions.volState(cid).call(block_identifier=head)[1]
+            key = f"adapt:{cid}"
+            if (last and now < last + min_interval) or self.nonces.in_flight(key) \
+                    or self._done_keys.get(key, -1) >= head - 1:
+                continue
+            if self._send(risk.functions.update(cid), "adapt", key, 500_000):
+                self.log.info("adapt collateral %d: volatility %.1f%% (%.0f%% of its band): max LTV %.4f, "
+                              "threshold target %.4f, auction buffer %.3f, chip %.4f", cid, e[0] / WAD * 100,
+                              e[1] / WAD * 100, e[2] / WAD, e[3] / WAD, e[4] / WAD, e[7] / WAD)
 
     # --- liquidations ---
     def _liquidate(self, unsafe, head: int) -> None:

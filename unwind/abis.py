@@ -23,6 +23,7 @@ PUBLIC = {
     "auction": "DutchAuction",
     "engine": "LiquidationEngine",
     "timelock": "Timelock",
+    "risk": "AdaptiveRisk",
     "flash_taker": "FlashTaker",
     "erc20": "MockERC20",
     "aggregator": "MockAggregator",

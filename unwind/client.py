@@ -10,6 +10,7 @@
     python -m unwind.client --rpc-url URL --deployment FILE auctions
     python -m unwind.client --rpc-url URL --deployment FILE quote 3 [AMOUNT]
     python -m unwind.client --rpc-url URL --deployment FILE params
+    python -m unwind.client --rpc-url URL --deployment FILE risk
 
 Units follow the contracts: debt and values in WAD (debt-token wei), collateral amounts in the
 token's own units, prices in WAD debt wei per whole token, health in WAD (1e18 = 1.0; below is
@@ -114,6 +115,31 @@ class UnwindClient:
                                owner=s[2], lot=lot, tab=tab, price=price, needs_redo=needs_redo, started_at=s[3],
                                top=s[8]))
         return out
+
+    # --- adaptive risk ---
+
+    def risk(self) -> list[dict]:
+        """Per adapted collateral: the volatility estimate, where it sits in its band, and the
+        effective parameters beside what the vault and auction hold now (AdaptiveRisk)."""
+        if "risk" not in self.c:
+            raise ValueError("this deployment has no AdaptiveRisk (adaptive: enabled: false)")
+        r = self.c["risk"].functions
+        rows = []
+        for cid in r.adaptedIds().call():
+            vol, pos, ltv, lt, buf, dur, cut, chip = r.effective(cid).call()
+            band = r.band(cid).call()  # (volLow, volHigh, volInit, ...)
+            last_sample = r.volState(cid).call()[1]
+            conf = self.c["vault"].functions.collateral(cid).call()  # (token, decimals, frozen, maxLtv, lt, ...)
+            rows.append({
+                "collateral": self.symbols.get(cid, str(cid)), "id": cid, "volatility": _dec(vol, WAD),
+                "band": [_dec(band[0], WAD), _dec(band[1], WAD)], "position": _dec(pos, WAD),
+                "last_sample": last_sample, "max_ltv": _dec(ltv, WAD), "max_ltv_now": _dec(conf[3], WAD),
+                "threshold_target": _dec(lt, WAD), "threshold_now": _dec(conf[4], WAD), "buffer": _dec(buf, WAD),
+                "duration": dur, "cut": _dec(cut, RAY), "chip": _dec(chip, WAD),
+                "why": f"volatility {float(_dec(vol, WAD)):.0%} sits {float(_dec(pos, WAD)):.0%} of the way from "
+                       f"{float(_dec(band[0], WAD)):.0%} to {float(_dec(band[1], WAD)):.0%}",
+            })
+        return rows
 
     def quote_take(self, auction_id: int, amount: int | None = None) -> TakeQuote:
         """What `take(auction_id, amount, ...)` would buy and cost at the current block.
@@ -243,6 +269,7 @@ def main(argv=None) -> int:
     q.add_argument("id", type=int)
     q.add_argument("amount", type=int, nargs="?", default=None, help="collateral [token units]; default the lot")
     sub.add_parser("params", help="the on-chain parameters in the parameter file's layout")
+    sub.add_parser("risk", help="adaptive risk: volatility and the effective parameters behind it")
     args = ap.parse_args(argv)
     try:
         client = UnwindClient(args.rpc_url, args.deployment, args.abis)
@@ -252,6 +279,8 @@ def main(argv=None) -> int:
             out = [asdict(x) for x in client.auctions()]
         elif args.cmd == "quote":
             out = asdict(client.quote_take(args.id, args.amount))
+        elif args.cmd == "risk":
+            out = client.risk()
         else:
             out = client.parameters()
     except (OSError, ValueError) as exc:

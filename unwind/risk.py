@@ -154,36 +154,3 @@ def effective(band: Band, vol: float) -> dict[str, float]:
         "chip": lerp(band.chip_at_low, band.chip_at_high) / WAD,
     }
 
-
-def explain(risk, vault, names: dict[int, str] | None = None) -> list[dict]:
-    """One row per adapted collateral: the volatility estimate, where it sits in the band, and the
-    effective parameters next to what the modules hold now (for `ape run risk` and monitoring)."""
-    rows = []
-    for cid in risk.adaptedIds():
-        e = risk.effective(cid)
-        b = risk.band(cid)
-        st = risk.volState(cid)
-        c = vault.collateral(cid)
-        rows.append(
-            {
-                "id": cid,
-                "collateral": (names or {}).get(cid, str(cid)),
-                "volatility": e.volatility / WAD,
-                "vol_band": (b.volLow / WAD, b.volHigh / WAD),
-                "position": e.position / WAD,
-                "last_sample": st.lastTime,
-                "max_ltv": e.maxLtv / WAD,
-                "max_ltv_now": c.maxLtv / WAD,
-                "threshold_target": e.threshold / WAD,
-                "threshold_now": c.liquidationThreshold / WAD,
-                "buffer": e.buffer / WAD,
-                "duration": e.duration,
-                "cut": e.cut / RAY,
-                "chip": e.chip / WAD,
-                "why": (
-                    f"vol {e.volatility / WAD:.0%} is {e.position / WAD:.0%} of the way from "
-                    f"{b.volLow / WAD:.0%} to {b.volHigh / WAD:.0%}"
-                ),
-            }
-        )
-    return rows

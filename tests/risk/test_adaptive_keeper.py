@@ -30,3 +30,23 @@ def test_keeper_samples_and_writes_adaptive_parameters(h, risk, chain, accounts,
     gauge = keeper.metrics.risk_volatility.labels(str(cid))._value.get()
     assert abs(gauge - e.volatility / WAD) < 0.05  # shown (as of the keeper's last look)
     assert keeper.summary.reverted == 0
+
+
+def test_client_shows_effective_parameters_and_why(h, risk, chain):
+    from web3 import Web3
+
+    from unwind.abis import PUBLIC, abis_from_manifest
+    from unwind.client import UnwindClient
+
+    by_name = abis_from_manifest()
+    abis = {key: by_name[name] for key, name in PUBLIC.items()}
+    record = {"contracts": {k: c.address for k, c in h.s.modules.items()},
+              "collateral": {sym: {"id": cid} for sym, cid in h.s.ids.items()}}
+    client = UnwindClient(deployment=record, abis=abis, w3=Web3(Web3.HTTPProvider(chain.provider.uri)))
+    rows = {r["collateral"]: r for r in client.risk()}
+    assert set(rows) == set(h.s.ids)
+    weth = rows["WETH"]
+    e = risk.effective(h.s.ids["WETH"])
+    assert weth["volatility"] * WAD == e.volatility and weth["max_ltv"] * WAD == e.maxLtv
+    assert weth["max_ltv_now"] * WAD == h.s.vault.collateral(h.s.ids["WETH"]).maxLtv
+    assert weth["why"].startswith("volatility 60% sits 25% of the way from 40% to 120%")

@@ -1,0 +1,173 @@
+"""Gas of each protocol operation on a fresh deployment, with the feed reads each one made.
+
+Used by `ape run gas` (scripts/gas.py, writes bench/results/gas.json) and by the regression test
+(tests/protocol/test_gas_snapshot.py, compares with bench/gas-snapshot.json). Each figure is the
+`gasUsed` of one transaction receipt (after refunds, as a user pays it), on a chain where the
+accounts involved already exist (the first deposit of an account is warmed up, as on a live chain).
+
+Feed reads are counted from anvil's `debug_traceTransaction` call tracer: every call whose
+selector is `latestRoundData()`, grouped by the contract it went to.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from unwind.params import WAD
+from unwind.story import set_price, settle_oracle
+
+LATEST_ROUND_DATA = "0xfeaf968c"  # latestRoundData()
+OPERATIONS = (
+    "deposit",
+    "borrow",
+    "repay",
+    "liquidate",
+    "liquidate_batch_10",
+    "take_partial",
+    "take_full",
+    "redo",
+)
+BATCH = 10
+TOLERANCE = 0.05  # a regression: more than 5% over the snapshot
+
+
+def _open(s, account, basket, utilisation="0.97"):
+    for symbol, units in basket.items():
+        token = s.collateral[symbol]
+        token.mint(account, units, sender=account)
+        token.approve(s.vault, 2**256 - 1, sender=account)
+        s.vault.deposit(account, s.ids[symbol], units, sender=account)
+    limit = s.vault.maxBorrow(account)
+    return s.vault.borrow(account, int(limit * float(utilisation)), account, sender=account)
+
+
+def run_operations(s, chain, op, borrowers, keeper, bidder) -> dict:
+    """Run every operation once; returns {name: (receipt, accounts it covers)}.
+
+    `borrowers` needs 2 + BATCH funded accounts: one for deposit/borrow/repay, one liquidated
+    alone, BATCH liquidated in one batch. Each liquidated account holds WETH and WBTC, so a
+    liquidation creates two auctions.
+    """
+    out = {}
+    weth = s.collateral["WETH"]
+    first = borrowers[0]
+    weth.mint(first, 10**19, sender=first)
+    weth.approve(s.vault, 2**256 - 1, sender=first)
+    s.vault.deposit(first, s.ids["WETH"], 10**18, sender=first)  # warm the position
+    out["deposit"] = (s.vault.deposit(first, s.ids["WETH"], 5 * 10**18, sender=first), 1)
+    out["borrow"] = (s.vault.borrow(first, 4_000 * WAD, first, sender=first), 1)
+    out["repay"] = (s.vault.repay(first, 1_000 * WAD, sender=first), 1)
+
+    for account in borrowers[1 : 2 + BATCH]:
+        _open(s, account, {"WETH": 4 * 10**18, "WBTC": 2 * 10**7})
+    _open(s, bidder, {"USDC": 10_000_000 * 10**6}, "0.9")
+    set_price(s, chain, op, "WETH", "2500")
+    set_price(s, chain, op, "WBTC", "50000")
+    settle_oracle(s, chain, op)
+
+    out["liquidate"] = (s.engine.liquidate(borrowers[1], keeper, sender=keeper), 1)
+    batch = [a.address for a in borrowers[2 : 2 + BATCH]]
+    out["liquidate_batch_10"] = (s.engine.liquidateBatch(batch, keeper, sender=keeper), BATCH)
+
+    ids = list(s.auction.list())
+    _, price, lot, _ = s.auction.getStatus(ids[0])
+    out["take_partial"] = (s.auction.take(ids[0], lot // 4, price, bidder, b"", sender=bidder), 1)
+    _, price, lot, _ = s.auction.getStatus(ids[1])
+    out["take_full"] = (s.auction.take(ids[1], lot, price, bidder, b"", sender=bidder), 1)
+
+    chain.mine(1, deltatime=s.params.collaterals[0].auction.max_age + 1)
+    for feed in s.feeds.values():
+        feed.setAnswer(feed.answer(), sender=op)
+    out["redo"] = (s.auction.redo(ids[2], keeper, sender=keeper), 1)
+    return out
+
+
+def call_tree(provider, txn_hash) -> dict:
+    """The transaction's calls as anvil's callTracer reports them."""
+    tx = txn_hash if isinstance(txn_hash, str) else txn_hash.hex()
+    if not tx.startswith("0x"):
+        tx = "0x" + tx
+    return provider.make_request("debug_traceTransaction", [tx, {"tracer": "callTracer"}])
+
+
+def walk(tree, depth=0):
+    """Every call in the tree, depth first, with its depth."""
+    yield depth, tree
+    for child in tree.get("calls") or ():
+        yield from walk(child, depth + 1)
+
+
+def feed_reads(tree, names: dict[str, str]) -> Counter:
+    """Calls of latestRoundData(), counted per callee contract name."""
+    reads = Counter()
+    for _, call in walk(tree):
+        if (call.get("input") or "")[:10].lower() == LATEST_ROUND_DATA:
+            to = (call.get("to") or "").lower()
+            reads[names.get(to, to)] += 1
+    return reads
+
+
+def contract_names(s) -> dict[str, str]:
+    """Address (lower case) -> contract type name, for every contract of the system."""
+    names = {}
+    for c in list(s.modules.values()) + list(s.feeds.values()) + list(s.collateral.values()):
+        names[c.address.lower()] = c.contract_type.name
+    return names
+
+
+def compiler_settings(project) -> dict:
+    solidity = project.config.solidity
+    return {
+        "solc": str(solidity.version),
+        "optimize": bool(solidity.optimize),
+        "runs": int(solidity.optimization_runs),
+        "via_ir": bool(solidity.via_ir),
+        "evm_version": str(solidity.evm_version),
+    }
+
+
+def measure(s, chain, op, borrowers, keeper, bidder) -> dict:
+    """{"operations": {name: gas}, "feed_reads": {name: {"count": n, "feed": name}}}; batch
+    figures are per account (gas and feed reads divided by the batch size, gas rounded down)."""
+    receipts = run_operations(s, chain, op, borrowers, keeper, bidder)
+    names = contract_names(s)
+    operations, reads = {}, {}
+    for name, (receipt, n) in receipts.items():
+        operations[name] = receipt.gas_used // n
+        counts = feed_reads(call_tree(chain.provider, receipt.txn_hash), names)
+        total = sum(counts.values())
+        reads[name] = {
+            "count": total / n if total % n else total // n,
+            "feed": ", ".join(sorted(counts)) if counts else None,
+        }
+    return {"operations": operations, "feed_reads": reads}
+
+
+def fresh_accounts(accounts, chain, n=2 + BATCH):
+    """`n` new funded accounts (never used by anything else on this chain)."""
+    out = [accounts.test_accounts.generate_test_account() for _ in range(n)]
+    for a in out:
+        chain.set_balance(a, 10**20)
+    return out
+
+
+def regressions(operations: dict, snapshot: dict, tolerance: float = TOLERANCE) -> list[str]:
+    """One line per operation more than `tolerance` over the snapshot (or missing from a side)."""
+    problems = []
+    for name, base in snapshot.items():
+        if name not in operations:
+            problems.append(f"{name}: in the snapshot but not measured")
+            continue
+        now = operations[name]
+        if now > base * (1 + tolerance):
+            problems.append(f"{name}: {now:,} gas is {100 * (now / base - 1):.1f}% over the snapshot {base:,}")
+    for name in operations:
+        if name not in snapshot:
+            problems.append(f"{name}: measured but not in the snapshot")
+    return problems
+
+
+def load_snapshot(path: Path) -> dict:
+    return json.loads(Path(path).read_text())["operations"]

@@ -41,15 +41,22 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
     IDebtToken public immutable debtToken;
     address public immutable buffer;
 
+    /// @dev The parameters every liquidation reads, in two slots (bounds: see the setters).
+    struct Config {
+        // slot 0
+        uint64 targetHealth; // [wad] <= 2e18
+        uint64 lotMargin; // [wad] <= 0.25e18
+        uint64 chip; // [wad] <= the smallest penalty <= 0.25e18
+        uint40 resumeAt; // [timestamp]
+        bool paused;
+        // slot 1
+        uint128 tip; // [wad] <= smallest penalty * dust <= 0.25 * 1e6 wad
+        uint128 globalCap; // [wad]
+    }
+
     // --- Storage ---
-    uint256 public override targetHealth; // [wad]
-    uint256 public override lotMargin; // [wad]
-    uint256 public override tip; // [wad]
-    uint256 public override chip; // [wad]
-    uint256 public override globalCap; // [wad]
+    Config internal _config;
     mapping(uint256 id => uint256) public override collateralCap; // [wad]
-    bool public override paused;
-    uint256 public override resumeAt; // [timestamp]
     uint256 public override unpauseGrace; // [seconds]
 
     constructor(address admin, IVault vault_, IDutchAuction auction_, IDebtToken debtToken_, address buffer_)
@@ -63,8 +70,8 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         auction = auction_;
         debtToken = debtToken_;
         buffer = buffer_;
-        targetHealth = 1.25e18;
-        lotMargin = 0.05e18;
+        _config.targetHealth = 1.25e18;
+        _config.lotMargin = 0.05e18;
         unpauseGrace = 30 minutes;
     }
 
@@ -118,6 +125,41 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         (p,,) = _plan(vault.debtOf(account), held, quotes);
     }
 
+    /// @inheritdoc ILiquidationEngine
+    function targetHealth() external view returns (uint256) {
+        return _config.targetHealth;
+    }
+
+    /// @inheritdoc ILiquidationEngine
+    function lotMargin() external view returns (uint256) {
+        return _config.lotMargin;
+    }
+
+    /// @inheritdoc ILiquidationEngine
+    function tip() external view returns (uint256) {
+        return _config.tip;
+    }
+
+    /// @inheritdoc ILiquidationEngine
+    function chip() external view returns (uint256) {
+        return _config.chip;
+    }
+
+    /// @inheritdoc ILiquidationEngine
+    function globalCap() external view returns (uint256) {
+        return _config.globalCap;
+    }
+
+    /// @inheritdoc ILiquidationEngine
+    function paused() external view returns (bool) {
+        return _config.paused;
+    }
+
+    /// @inheritdoc ILiquidationEngine
+    function resumeAt() external view returns (uint256) {
+        return _config.resumeAt;
+    }
+
     // --- Governance ---
 
     /// @inheritdoc ILiquidationEngine
@@ -125,14 +167,14 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         if (target <= WAD || target > MAX_TARGET_HEALTH) {
             revert InvalidParameter("targetHealth", target, WAD + 1, MAX_TARGET_HEALTH);
         }
-        targetHealth = target;
+        _config.targetHealth = uint64(target);
         emit ParameterSet("targetHealth", 0, target);
     }
 
     /// @inheritdoc ILiquidationEngine
     function setLotMargin(uint256 margin) external onlyRole(GOVERNOR_ROLE) {
         if (margin > MAX_LOT_MARGIN) revert InvalidParameter("lotMargin", margin, 0, MAX_LOT_MARGIN);
-        lotMargin = margin;
+        _config.lotMargin = uint64(margin);
         emit ParameterSet("lotMargin", 0, margin);
     }
 
@@ -151,15 +193,17 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         if (chip_ > minPenalty) revert InvalidParameter("chip", chip_, 0, minPenalty);
         uint256 atDust = tip_ + FPM.mulDivUp(chip_, dust, WAD);
         if (atDust > maxAtDust) revert InvalidParameter("tip+chip*dust", atDust, 0, maxAtDust);
-        tip = tip_;
-        chip = chip_;
+        // Both fit: chip_ <= minPenalty <= MAX_PENALTY (0.25e18) and tip_ <= minPenalty * dust.
+        _config.tip = uint128(tip_);
+        _config.chip = uint64(chip_);
         emit ParameterSet("tip", 0, tip_);
         emit ParameterSet("chip", 0, chip_);
     }
 
     /// @inheritdoc ILiquidationEngine
     function setGlobalCap(uint256 cap) external onlyRole(GOVERNOR_ROLE) {
-        globalCap = cap;
+        if (cap > type(uint128).max) revert InvalidParameter("globalCap", cap, 0, type(uint128).max);
+        _config.globalCap = uint128(cap);
         emit ParameterSet("globalCap", 0, cap);
     }
 
@@ -179,22 +223,24 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
 
     /// @inheritdoc ILiquidationEngine
     function pause() external onlyRole(GUARDIAN_ROLE) {
-        paused = true;
+        _config.paused = true;
         emit LiquidationsPausedSet(true, 0);
     }
 
     /// @inheritdoc ILiquidationEngine
     function unpause() external onlyRole(GOVERNOR_ROLE) {
-        paused = false;
-        resumeAt = block.timestamp + unpauseGrace;
-        emit LiquidationsPausedSet(false, resumeAt);
+        uint256 at = block.timestamp + unpauseGrace;
+        _config.paused = false;
+        _config.resumeAt = uint40(at);
+        emit LiquidationsPausedSet(false, at);
     }
 
     // --- Internal: execution ---
 
     function _checkOpen() internal view {
-        if (paused) revert LiquidationsPaused();
-        if (block.timestamp < resumeAt) revert LiquidationGrace(resumeAt);
+        Config storage c = _config;
+        if (c.paused) revert LiquidationsPaused();
+        if (block.timestamp < c.resumeAt) revert LiquidationGrace(c.resumeAt);
         if (vault.shutdown()) revert ShutdownActive();
     }
 
@@ -214,7 +260,7 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         uint256 artToRemove = p.debtToClose == debt ? art : FPM.mulDiv(art, p.debtToClose, debt);
         debtClosed = _confiscate(account, p.seizures, artToRemove);
         (penalty, auctionIds) = _kickAll(account, keeper, p, held, debtClosed);
-        incentive = tip + FPM.mulDiv(chip, debtClosed, WAD);
+        incentive = _config.tip + FPM.mulDiv(_config.chip, debtClosed, WAD);
         if (incentive > penalty) incentive = penalty;
         emit Liquidate(account, keeper, debtClosed, penalty, incentive, p.health);
     }
@@ -340,7 +386,7 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
             p.debtToClose += s.debt;
             p.penalty += s.tab - s.debt;
         }
-        p.incentive = tip + FPM.mulDiv(chip, p.debtToClose, WAD);
+        p.incentive = _config.tip + FPM.mulDiv(_config.chip, p.debtToClose, WAD);
         if (p.incentive > p.penalty) p.incentive = p.penalty;
     }
 
@@ -377,10 +423,10 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         returns (uint256 x, bool done, uint256 k)
     {
         // Value moved to the auction per unit of debt closed: (1 + penalty) / (1 - margin).
-        k = FPM.mulDivUp(WAD + h.penalty, WAD, WAD - lotMargin);
+        k = FPM.mulDivUp(WAD + h.penalty, WAD, WAD - _config.lotMargin);
         x = FPM.fullMulDiv(value, WAD, k); // the most debt this collateral can close
         uint256 w = FPM.mulDivUp(k, h.liquidationThreshold, WAD);
-        uint256 target = targetHealth;
+        uint256 target = _config.targetHealth;
         if (target > w) {
             // (weighted - x*w) / (remainingDebt - x) = target  =>  x = (target*D - weighted) / (target - w)
             uint256 goal = FPM.mulDivUp(target, remainingDebt, WAD);
@@ -409,7 +455,7 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
             uint256 minClose = dust < debt ? dust : debt;
             if (minClose < debt && debt - minClose < dust) return _seizeAll(b);
             uint256 j = _indexOf(b.held, out[0].collateralId);
-            uint256 k = FPM.mulDivUp(WAD + b.held[j].penalty, WAD, WAD - lotMargin);
+            uint256 k = FPM.mulDivUp(WAD + b.held[j].penalty, WAD, WAD - _config.lotMargin);
             Seizure memory bumped = _seizure(b.held[j], b.quotes[j], out[0].debt + minClose - closed, k);
             if (bumped.lot >= b.held[j].amount) return _seizeAll(b);
             out[0] = bumped;
@@ -469,7 +515,8 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
     ///      carry their tabs; a cut seizure keeps its proportions and the ones after it are dropped.
     function _applyCaps(Preview memory p) internal view returns (Block, uint256) {
         uint256 total = auction.totalDebt();
-        uint256 globalRoom = globalCap > total ? globalCap - total : 0;
+        uint256 cap = _config.globalCap;
+        uint256 globalRoom = cap > total ? cap - total : 0;
         uint256 closed;
         for (uint256 i; i < p.seizures.length; ++i) {
             Seizure memory s = p.seizures[i];
@@ -530,7 +577,8 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         uint256 used = auction.debtOf(id);
         uint256 cap = collateralCap[id];
         room = cap > used ? cap - used : 0;
-        uint256 globalRoom = globalCap > total ? globalCap - total : 0;
+        uint256 global = _config.globalCap;
+        uint256 globalRoom = global > total ? global - total : 0;
         if (globalRoom < room) room = globalRoom;
     }
 

@@ -25,6 +25,7 @@ OPERATIONS = (
     "repay",
     "liquidate",
     "liquidate_batch_10",
+    "liquidate_steady",
     "take_partial",
     "take_full",
     "redo",
@@ -46,9 +47,12 @@ def _open(s, account, basket, utilisation="0.97"):
 def run_operations(s, chain, op, borrowers, keeper, bidder) -> dict:
     """Run every operation once; returns {name: (receipt, accounts it covers)}.
 
-    `borrowers` needs 2 + BATCH funded accounts: one for deposit/borrow/repay, one liquidated
-    alone, BATCH liquidated in one batch. Each liquidated account holds WETH and WBTC, so a
-    liquidation creates two auctions.
+    `borrowers` needs 3 + BATCH funded accounts: one for deposit/borrow/repay, one liquidated
+    alone first (`liquidate`: the first liquidation of a fresh system, so the auction's counters,
+    its token balances and the keeper's debt-token balance go from zero to non-zero), BATCH
+    liquidated in one batch, and one liquidated alone after them (`liquidate_steady`: the same
+    liquidation once the system has run auctions). Each liquidated account holds WETH and WBTC,
+    so a liquidation creates two auctions.
     """
     out = {}
     weth = s.collateral["WETH"]
@@ -60,7 +64,7 @@ def run_operations(s, chain, op, borrowers, keeper, bidder) -> dict:
     out["borrow"] = (s.vault.borrow(first, 4_000 * WAD, first, sender=first), 1)
     out["repay"] = (s.vault.repay(first, 1_000 * WAD, sender=first), 1)
 
-    for account in borrowers[1 : 2 + BATCH]:
+    for account in borrowers[1 : 3 + BATCH]:
         _open(s, account, {"WETH": 4 * 10**18, "WBTC": 2 * 10**7})
     _open(s, bidder, {"USDC": 10_000_000 * 10**6}, "0.9")
     set_price(s, chain, op, "WETH", "2500")
@@ -70,6 +74,7 @@ def run_operations(s, chain, op, borrowers, keeper, bidder) -> dict:
     out["liquidate"] = (s.engine.liquidate(borrowers[1], keeper, sender=keeper), 1)
     batch = [a.address for a in borrowers[2 : 2 + BATCH]]
     out["liquidate_batch_10"] = (s.engine.liquidateBatch(batch, keeper, sender=keeper), BATCH)
+    out["liquidate_steady"] = (s.engine.liquidate(borrowers[2 + BATCH], keeper, sender=keeper), 1)
 
     ids = list(s.auction.list())
     _, price, lot, _ = s.auction.getStatus(ids[0])
@@ -145,7 +150,7 @@ def measure(s, chain, op, borrowers, keeper, bidder) -> dict:
     return {"operations": operations, "feed_reads": reads}
 
 
-def fresh_accounts(accounts, chain, n=2 + BATCH):
+def fresh_accounts(accounts, chain, n=3 + BATCH):
     """`n` new funded accounts (never used by anything else on this chain)."""
     out = [accounts.test_accounts.generate_test_account() for _ in range(n)]
     for a in out:

@@ -38,12 +38,16 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
         uint16 mask; // bit i set: the account holds collateral i
     }
 
+    /// @dev One slot read by nearly every operation: the fee accumulator and the number of
+    ///      listed collaterals (the bound of every collateral id).
     struct Accumulator {
         uint192 rate; // [ray]
         uint40 lastAccrual; // [timestamp]
+        uint8 collateralCount; // <= MAX_COLLATERALS
     }
 
-    CollateralConfig[] internal _collaterals;
+    /// @dev Ids 0..collateralCount-1 (a mapping: loops over an account's mask need no length read).
+    mapping(uint256 id => CollateralConfig) internal _collaterals;
     mapping(uint256 id => ThresholdRamp) public thresholdRamp;
     mapping(address token => uint256) internal _idPlusOne;
     mapping(address account => Position) internal _positions;
@@ -67,7 +71,7 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
         debtToken = debtToken_;
         buffer = buffer_;
         oracle = oracle_;
-        _acc = Accumulator({rate: uint192(RAY), lastAccrual: uint40(block.timestamp)});
+        _acc = Accumulator({rate: uint192(RAY), lastAccrual: uint40(block.timestamp), collateralCount: 0});
         feePerSecond = RAY;
         minRampDuration = 1 days;
     }
@@ -357,7 +361,7 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
 
     /// @inheritdoc IVault
     function collateralCount() external view returns (uint256) {
-        return _collaterals.length;
+        return _acc.collateralCount;
     }
 
     /// @inheritdoc IVault
@@ -383,12 +387,12 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
     {
         if (token == address(0)) revert ZeroAddress();
         if (_idPlusOne[token] != 0) revert CollateralAlreadyListed(token);
-        id = _collaterals.length;
+        id = _acc.collateralCount;
         if (id >= MAX_COLLATERALS) revert TooManyCollaterals();
         uint8 decimals = IERC20Metadata(token).decimals();
         if (decimals > 18) revert InvalidParameter("decimals", decimals, 0, 18);
         _checkRisk(maxLtv, threshold, penalty);
-        _collaterals.push(
+        _collaterals[id] = (
             CollateralConfig({
                 token: token,
                 decimals: decimals,
@@ -400,6 +404,7 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
                 totalSupplied: 0
             })
         );
+        _acc.collateralCount = uint8(id + 1);
         _idPlusOne[token] = id + 1;
         emit CollateralListed(id, token, decimals);
         emit ParameterSet("maxLtv", id, maxLtv);
@@ -515,7 +520,7 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
     // --- Internal ---
 
     function _config(uint256 id) internal view returns (CollateralConfig storage) {
-        if (id >= _collaterals.length) revert UnknownCollateral(id);
+        if (id >= _acc.collateralCount) revert UnknownCollateral(id);
         return _collaterals[id];
     }
 
@@ -549,7 +554,9 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
         if (acc.lastAccrual >= block.timestamp) return r;
         uint256 fee = feePerSecond;
         uint256 newRate = fee == RAY ? r : FPM.mulDivUp(FPM.rpow(fee, block.timestamp - acc.lastAccrual, RAY), r, RAY);
-        _acc = Accumulator({rate: uint192(newRate), lastAccrual: uint40(block.timestamp)});
+        acc.rate = uint192(newRate);
+        acc.lastAccrual = uint40(block.timestamp);
+        _acc = acc;
         if (newRate != r) {
             uint256 totalArt = totalNormalisedDebt;
             uint256 fees = _totalDebt(totalArt, newRate) - _totalDebt(totalArt, r);

@@ -44,6 +44,7 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
         uint192 rate; // [ray]
         uint40 lastAccrual; // [timestamp]
         uint8 collateralCount; // <= MAX_COLLATERALS
+        uint16 rampMask; // bit i set: collateral i has a threshold ramp stored (maybe ended)
     }
 
     /// @dev Ids 0..collateralCount-1 (a mapping: loops over an account's mask need no length read).
@@ -71,7 +72,7 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
         debtToken = debtToken_;
         buffer = buffer_;
         oracle = oracle_;
-        _acc = Accumulator({rate: uint192(RAY), lastAccrual: uint40(block.timestamp), collateralCount: 0});
+        _acc = Accumulator({rate: uint192(RAY), lastAccrual: uint40(block.timestamp), collateralCount: 0, rampMask: 0});
         feePerSecond = RAY;
         minRampDuration = 1 days;
     }
@@ -434,9 +435,11 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
             if (rampDuration > MAX_RAMP) revert InvalidParameter("rampDuration", rampDuration, minRampDuration, MAX_RAMP);
             uint40 start = uint40(block.timestamp);
             thresholdRamp[id] = ThresholdRamp({from: current, to: threshold, start: start, end: start + rampDuration});
+            _acc.rampMask |= uint16(1 << id);
             emit ThresholdRampStarted(id, current, threshold, start, start + rampDuration);
         } else {
             delete thresholdRamp[id]; // raising makes every account healthier: at once
+            _acc.rampMask &= ~uint16(1 << id);
         }
         c.liquidationThreshold = threshold;
         emit ParameterSet("liquidationThreshold", id, threshold);
@@ -537,6 +540,7 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
     }
 
     function _currentThreshold(uint256 id, CollateralConfig storage c) internal view returns (uint64) {
+        if (_acc.rampMask & (1 << id) == 0) return c.liquidationThreshold; // never ramped since the last raise
         ThresholdRamp memory ramp = thresholdRamp[id];
         if (ramp.end <= block.timestamp) return c.liquidationThreshold;
         // Linear from `from` to `to`; while falling, round up (the account's favour: slower).

@@ -53,8 +53,10 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         uint8 decimals;
     }
 
-    /// @dev Counters read together on every kick and end, one slot.
+    /// @dev What every kick, take and end reads and writes, one slot. `totalDebt` fits: the
+    ///      engine kicks only within its global cap (at most type(uint128).max), and a kick checks it.
     struct Counters {
+        uint128 totalDebt; // [wad] sum of tabs
         uint32 kicks; // ids are 1..kicks
         uint32 active; // running auctions
         uint8 stopLevel;
@@ -64,7 +66,6 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
     /// @dev The active list: auction ids as uint32, eight to a word.
     mapping(uint256 word => uint256) internal _activeWords;
     Counters internal _counters;
-    uint256 public override totalDebt; // [wad] sum of tabs
     mapping(uint256 collateralId => uint256) public override debtOf; // [wad]
     mapping(uint256 collateralId => AuctionParams) internal _params;
     mapping(uint256 collateralId => Collateral) internal _collaterals;
@@ -95,7 +96,6 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
     ) external onlyRole(ENGINE_ROLE) nonReentrant returns (uint256 id) {
         uint256 top = _kickTop(collateralId, token, decimals, lot, tab, referencePrice);
         id = _open(collateralId, decimals, lot, tab, top, owner);
-        totalDebt += tab;
         debtOf[collateralId] += tab;
         emit Kick(id, owner, collateralId, lot, tab, top, kicker);
     }
@@ -130,7 +130,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         uint256 tab = sale.tab - owe;
         s.lot = uint128(lot);
         s.tab = uint128(tab);
-        totalDebt -= owe;
+        _counters.totalDebt -= uint128(owe); // owe <= tab <= totalDebt
         debtOf[sale.collateralId] -= owe;
 
         IERC20(token).safeTransfer(receiver, slice);
@@ -147,7 +147,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
             }
             _end(id, sale, lot, 0);
         } else if (lot == 0) {
-            totalDebt -= tab;
+            _counters.totalDebt -= uint128(tab);
             debtOf[sale.collateralId] -= tab;
             _end(id, sale, 0, tab);
             buffer.absorb(id, tab);
@@ -200,6 +200,11 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         for (uint256 i; i < n; ++i) {
             ids[i] = _activeAt(i);
         }
+    }
+
+    /// @inheritdoc IDutchAuction
+    function totalDebt() external view returns (uint256) {
+        return _counters.totalDebt;
     }
 
     /// @inheritdoc IDutchAuction
@@ -406,7 +411,12 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
             top: _toUint128(top)
         });
         _setActiveAt(n.active, id);
-        _counters = Counters({kicks: uint32(id), active: n.active + 1, stopLevel: n.stopLevel});
+        _counters = Counters({
+            totalDebt: _toUint128(uint256(n.totalDebt) + tab),
+            kicks: uint32(id),
+            active: n.active + 1,
+            stopLevel: n.stopLevel
+        });
     }
 
     function _activeAt(uint256 i) internal view returns (uint256) {

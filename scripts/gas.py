@@ -37,7 +37,7 @@ def cli(ecosystem, network, provider, out, snapshot):
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text(json.dumps(result, indent=2) + "\n")
     if snapshot:
-        Path(snapshot).write_text(json.dumps({"operations": result["operations"]}, indent=2) + "\n")
+        Path(snapshot).write_text(json.dumps(gasbench.snapshot_of(measured), indent=2) + "\n")
     for name, value in result["operations"].items():
         reads = result["feed_reads"][name]
         feed = f"{reads['count']} x {reads['feed']}" if reads["feed"] else "no feed read"

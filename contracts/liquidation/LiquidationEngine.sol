@@ -31,6 +31,7 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
     /// @dev An account as the planner sees it.
     struct Book {
         uint256 debt; // [wad]
+        uint256 dust; // [wad] the vault's
         IVault.HeldCollateral[] held;
         uint256[] values; // [wad] value of each held collateral at its liquidation price
         IOracleAdapter.Quote[] quotes;
@@ -83,11 +84,11 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         nonReentrant
         returns (uint256 debtClosed, uint256[] memory auctionIds)
     {
-        _checkOpen();
+        (, IOracleAdapter oracle, uint256 dust) = _checkOpen();
         if (keeper == address(0)) revert ZeroAddress();
         uint256 penalty;
         uint256 incentive;
-        (debtClosed, penalty, incentive, auctionIds) = _liquidate(account, keeper, true);
+        (debtClosed, penalty, incentive, auctionIds) = _liquidate(account, keeper, true, oracle, dust);
         _payOut(keeper, penalty, incentive);
     }
 
@@ -97,12 +98,13 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         nonReentrant
         returns (uint256 liquidated)
     {
-        _checkOpen();
+        (, IOracleAdapter oracle, uint256 dust) = _checkOpen();
         if (keeper == address(0)) revert ZeroAddress();
         uint256 penalties;
         uint256 incentives;
         for (uint256 i; i < accounts.length; ++i) {
-            (uint256 closed, uint256 penalty, uint256 incentive,) = _liquidate(accounts[i], keeper, false);
+            (uint256 closed, uint256 penalty, uint256 incentive,) =
+                _liquidate(accounts[i], keeper, false, oracle, dust);
             if (closed > 0) {
                 ++liquidated;
                 penalties += penalty;
@@ -117,12 +119,12 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
     /// @inheritdoc ILiquidationEngine
     function previewLiquidate(address account) external view returns (Preview memory p) {
         IVault.HeldCollateral[] memory held = vault.heldCollateral(account);
-        IOracleAdapter oracle = vault.oracle();
+        (, IOracleAdapter oracle, uint256 dust) = vault.riskState();
         IOracleAdapter.Quote[] memory quotes = new IOracleAdapter.Quote[](held.length);
         for (uint256 i; i < held.length; ++i) {
             quotes[i] = oracle.peek(held[i].token);
         }
-        (p,,) = _plan(vault.debtOf(account), held, quotes);
+        (p,,) = _plan(vault.debtOf(account), held, quotes, dust);
     }
 
     /// @inheritdoc ILiquidationEngine
@@ -237,25 +239,22 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
 
     // --- Internal: execution ---
 
-    function _checkOpen() internal view {
+    /// @dev Reverts unless liquidations may run now; the vault's state they need (one call).
+    function _checkOpen() internal view returns (bool shutdown, IOracleAdapter oracle, uint256 dust) {
         Config storage c = _config;
         if (c.paused) revert LiquidationsPaused();
         if (block.timestamp < c.resumeAt) revert LiquidationGrace(c.resumeAt);
-        if (vault.shutdown()) revert ShutdownActive();
+        (shutdown, oracle, dust) = vault.riskState();
+        if (shutdown) revert ShutdownActive();
     }
 
-    function _liquidate(address account, address keeper, bool strict)
+    function _liquidate(address account, address keeper, bool strict, IOracleAdapter oracle, uint256 dust)
         internal
         returns (uint256 debtClosed, uint256 penalty, uint256 incentive, uint256[] memory auctionIds)
     {
-        (uint256 debt, uint256 art, IVault.HeldCollateral[] memory held) = vault.liquidationSnapshot(account);
-        (Preview memory p, Block blocked, uint256 detail) = _plan(debt, held, _quotes(held, true));
-        if (blocked != Block.None) {
-            if (!strict) return (0, 0, 0, auctionIds);
-            if (blocked == Block.Healthy) revert NotLiquidatable(account, p.health);
-            if (blocked == Block.Guarded) revert OracleGuarded(held[detail].token, p.guard);
-            revert LiquidationCapReached(detail, _room(detail));
-        }
+        (uint256 debt, uint256 art, IVault.HeldCollateral[] memory held, Preview memory p, bool go) =
+            _snapshotAndPlan(account, strict, oracle, dust);
+        if (!go) return (0, 0, 0, auctionIds);
         // Remove debt in normalised units, rounded down: what remains is never below the plan.
         uint256 artToRemove = p.debtToClose == debt ? art : FPM.mulDiv(art, p.debtToClose, debt);
         debtClosed = _confiscate(account, p.seizures, artToRemove);
@@ -265,14 +264,32 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         emit Liquidate(account, keeper, debtClosed, penalty, incentive, p.health);
     }
 
-    function _quotes(IVault.HeldCollateral[] memory held, bool advance)
+    /// @dev The account's snapshot and its plan; `go` false when it cannot be liquidated now
+    ///      (reverts instead when `strict`).
+    function _snapshotAndPlan(address account, bool strict, IOracleAdapter oracle, uint256 dust)
+        internal
+        returns (uint256 debt, uint256 art, IVault.HeldCollateral[] memory held, Preview memory p, bool go)
+    {
+        (debt, art, held) = vault.liquidationSnapshot(account);
+        Block blocked;
+        uint256 detail;
+        (p, blocked, detail) = _plan(debt, held, _quotes(held, oracle), dust);
+        if (blocked != Block.None) {
+            if (!strict) return (debt, art, held, p, false);
+            if (blocked == Block.Healthy) revert NotLiquidatable(account, p.health);
+            if (blocked == Block.Guarded) revert OracleGuarded(held[detail].token, p.guard);
+            revert LiquidationCapReached(detail, _room(detail));
+        }
+        go = true;
+    }
+
+    function _quotes(IVault.HeldCollateral[] memory held, IOracleAdapter oracle)
         internal
         returns (IOracleAdapter.Quote[] memory quotes)
     {
-        IOracleAdapter oracle = vault.oracle();
         quotes = new IOracleAdapter.Quote[](held.length);
         for (uint256 i; i < held.length; ++i) {
-            quotes[i] = advance ? oracle.update(held[i].token) : oracle.peek(held[i].token);
+            quotes[i] = oracle.update(held[i].token);
         }
     }
 
@@ -328,7 +345,12 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
     /// @dev Work out the liquidation of an account with `debt` and `held` collateral at `quotes`.
     ///      Returns the plan, or why it cannot go ahead (`detail`: the held index for Guarded,
     ///      the collateral id for Cap).
-    function _plan(uint256 debt, IVault.HeldCollateral[] memory held, IOracleAdapter.Quote[] memory quotes)
+    function _plan(
+        uint256 debt,
+        IVault.HeldCollateral[] memory held,
+        IOracleAdapter.Quote[] memory quotes,
+        uint256 dust
+    )
         internal
         view
         returns (Preview memory p, Block blocked, uint256 detail)
@@ -339,7 +361,6 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
 
         uint256[] memory values = new uint256[](held.length);
         uint256 weighted;
-        uint256 dust = vault.dust();
         bool[] memory unseizable = new bool[](held.length);
         for (uint256 i; i < held.length; ++i) {
             uint256 price = quotes[i].liquidationPrice;
@@ -368,12 +389,12 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
             if (unseizable[i]) values[i] = 0; // a zero value is never seized (see _seizures, _seizeAll)
         }
 
-        p.seizures = _seizures(Book(debt, held, values, quotes), weighted);
+        p.seizures = _seizures(Book(debt, dust, held, values, quotes), weighted);
         for (uint256 i; i < p.seizures.length; ++i) {
             uint256 pen = held[_indexOf(held, p.seizures[i].collateralId)].penalty;
             p.seizures[i].tab = p.seizures[i].debt + FPM.mulDivUp(p.seizures[i].debt, pen, WAD);
         }
-        (blocked, detail) = _applyCaps(p);
+        (blocked, detail) = _applyCaps(p, dust);
         if (blocked != Block.None) {
             p.liquidatable = false;
             return (p, blocked, detail);
@@ -448,7 +469,7 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         view
         returns (Seizure[] memory)
     {
-        uint256 dust = vault.dust();
+        uint256 dust = b.dust;
         uint256 debt = b.debt;
         if (!restored || out.length == 0 || (closed < debt && debt - closed < dust)) return _seizeAll(b);
         if (closed < dust && closed < debt) {
@@ -513,7 +534,7 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
 
     /// @dev Cut the plan down to the room under the global and per-collateral caps. Seizures
     ///      carry their tabs; a cut seizure keeps its proportions and the ones after it are dropped.
-    function _applyCaps(Preview memory p) internal view returns (Block, uint256) {
+    function _applyCaps(Preview memory p, uint256 dust) internal view returns (Block, uint256) {
         uint256 total = auction.totalDebt();
         uint256 cap = _config.globalCap;
         uint256 globalRoom = cap > total ? cap - total : 0;
@@ -522,7 +543,7 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
             Seizure memory s = p.seizures[i];
             uint256 room = _collateralRoom(s.collateralId);
             if (globalRoom < room) room = globalRoom;
-            if (s.tab > room) return _cut(p, i, closed, room);
+            if (s.tab > room) return _cut(p, i, closed, room, dust);
             globalRoom -= s.tab;
             closed += s.debt;
         }
@@ -533,10 +554,13 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
     ///      before it plus the part of `i` whose tab fits `room`), keeping the dust rules, and
     ///      drop the rest. When the dust rule needs a smaller close than the seizures before `i`
     ///      add up to, the last of them is shrunk too (proportionally, so its tab only falls).
-    function _cut(Preview memory p, uint256 i, uint256 closed, uint256 room) internal view returns (Block, uint256) {
+    function _cut(Preview memory p, uint256 i, uint256 closed, uint256 room, uint256 dust)
+        internal
+        pure
+        returns (Block, uint256)
+    {
         Seizure[] memory seizures = p.seizures;
         Seizure memory s = seizures[i];
-        uint256 dust = vault.dust();
         // Debt the queue can take; below the whole debt, since this seizure's tab exceeds the room.
         uint256 total = closed + FPM.mulDiv(s.debt, room, s.tab);
         // Leave at least dust (0 is impossible here).

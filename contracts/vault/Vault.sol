@@ -361,6 +361,11 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IVault
+    function riskState() external view returns (bool, IOracleAdapter, uint256) {
+        return (shutdown, oracle, dust);
+    }
+
+    /// @inheritdoc IVault
     function collateralCount() external view returns (uint256) {
         return _acc.collateralCount;
     }

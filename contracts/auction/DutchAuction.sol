@@ -46,11 +46,12 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         uint128 top; // [wad price]
     }
 
-    /// @dev The collateral an id stands for, copied from the vault by `setParams` (a listing
-    ///      never changes its token).
+    /// @dev Per collateral, one slot: its token, copied from the vault by `setParams` (a listing
+    ///      never changes its token), and the sum of its auctions' tabs (`debtOf`; uint96 holds
+    ///      79 billion debt tokens, and a kick checks it).
     struct Collateral {
         address token;
-        uint8 decimals;
+        uint96 debt; // [wad]
     }
 
     /// @dev What every kick, take and end reads and writes, one slot. `totalDebt` fits: the
@@ -66,7 +67,6 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
     /// @dev The active list: auction ids as uint32, eight to a word.
     mapping(uint256 word => uint256) internal _activeWords;
     Counters internal _counters;
-    mapping(uint256 collateralId => uint256) public override debtOf; // [wad]
     mapping(uint256 collateralId => AuctionParams) internal _params;
     mapping(uint256 collateralId => Collateral) internal _collaterals;
 
@@ -94,9 +94,10 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         address owner,
         address kicker
     ) external onlyRole(ENGINE_ROLE) nonReentrant returns (uint256 id) {
-        uint256 top = _kickTop(collateralId, token, decimals, lot, tab, referencePrice);
+        uint256 top = _kickTop(collateralId, token, lot, tab, referencePrice);
         id = _open(collateralId, decimals, lot, tab, top, owner);
-        debtOf[collateralId] += tab;
+        Collateral storage c = _collaterals[collateralId];
+        c.debt = _toUint96(uint256(c.debt) + tab);
         emit Kick(id, owner, collateralId, lot, tab, top, kicker);
     }
 
@@ -131,7 +132,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         s.lot = uint128(lot);
         s.tab = uint128(tab);
         _counters.totalDebt -= uint128(owe); // owe <= tab <= totalDebt
-        debtOf[sale.collateralId] -= owe;
+        _collaterals[sale.collateralId].debt -= uint96(owe); // owe <= tab <= debt
 
         IERC20(token).safeTransfer(receiver, slice);
         if (data.length > 0) {
@@ -148,7 +149,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
             _end(id, sale, lot, 0);
         } else if (lot == 0) {
             _counters.totalDebt -= uint128(tab);
-            debtOf[sale.collateralId] -= tab;
+            _collaterals[sale.collateralId].debt -= uint96(tab);
             _end(id, sale, 0, tab);
             buffer.absorb(id, tab);
         }
@@ -200,6 +201,11 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         for (uint256 i; i < n; ++i) {
             ids[i] = _activeAt(i);
         }
+    }
+
+    /// @inheritdoc IDutchAuction
+    function debtOf(uint256 collateralId) external view returns (uint256) {
+        return _collaterals[collateralId].debt;
     }
 
     /// @inheritdoc IDutchAuction
@@ -276,7 +282,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         if (p.redoTip > 10_000e18) revert InvalidParameter("redoTip", p.redoTip, 0, 10_000e18);
         if (p.redoChip > 0.01e18) revert InvalidParameter("redoChip", p.redoChip, 0, 0.01e18);
         _params[collateralId] = p;
-        _collaterals[collateralId] = Collateral({token: c.token, decimals: c.decimals});
+        _collaterals[collateralId].token = c.token;
         emit AuctionParamsSet(collateralId, p);
     }
 
@@ -376,7 +382,6 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
     function _kickTop(
         uint256 collateralId,
         address token,
-        uint8 decimals,
         uint256 lot,
         uint256 tab,
         uint256 referencePrice
@@ -386,8 +391,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         if (lot == 0 || tab == 0) revert ZeroAmount();
         uint256 buf = _params[collateralId].buffer;
         if (buf == 0) revert UnknownCollateral(collateralId);
-        Collateral memory c = _collaterals[collateralId];
-        if (c.token != token || c.decimals != decimals) revert UnknownCollateral(collateralId);
+        if (_collaterals[collateralId].token != token) revert UnknownCollateral(collateralId);
         if (referencePrice == 0) revert NoPrice(token);
         return FPM.mulDivUp(referencePrice, buf, WAD);
     }
@@ -427,6 +431,11 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         uint256 shift = (i & 7) << 5;
         uint256 word = _activeWords[i >> 3];
         _activeWords[i >> 3] = (word & ~(uint256(type(uint32).max) << shift)) | (id << shift);
+    }
+
+    function _toUint96(uint256 x) internal pure returns (uint96) {
+        if (x > type(uint96).max) revert InvalidParameter("uint96", x, 0, type(uint96).max);
+        return uint96(x);
     }
 
     function _toUint128(uint256 x) internal pure returns (uint128) {

@@ -28,11 +28,15 @@ def cli(ecosystem, network, provider, out, snapshot):
     op, keeper, bidder = test[0], test[1], test[2]
     borrowers = gasbench.fresh_accounts(accounts, chain)
     s = deploy_system(project, op)
-    measured = gasbench.measure(s, chain, op, borrowers, keeper, bidder)
+    measured = gasbench.measure(
+        s, chain, op, borrowers, keeper, bidder, breakdowns=("liquidate", "liquidate_steady", "take_full")
+    )
     result = {
         "operations": measured["operations"],
         "compiler": gasbench.compiler_settings(project),
         "feed_reads": measured["feed_reads"],
+        "breakdown": measured["breakdown"],
+        "targets": gasbench.TARGETS,
     }
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text(json.dumps(result, indent=2) + "\n")
@@ -42,4 +46,8 @@ def cli(ecosystem, network, provider, out, snapshot):
         reads = result["feed_reads"][name]
         feed = f"{reads['count']} x {reads['feed']}" if reads["feed"] else "no feed read"
         click.echo(f"{name:20} {value:>9,}   {feed}")
+    ops = result["operations"]
+    for name, limit in gasbench.TARGETS.items():
+        value = sum(ops[part] for part in name.split("+"))
+        click.echo(f"target {name:22} {value:>9,} <= {limit:,}: {'met' if value <= limit else 'NOT met'}")
     click.echo(f"written to {out}" + (f" and {snapshot}" if snapshot else ""))

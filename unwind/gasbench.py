@@ -31,6 +31,8 @@ OPERATIONS = (
     "redo",
 )
 BATCH = 10
+# Issue 8's targets ("a+b": the sum of two operations).
+TARGETS = {"liquidate": 170_000, "take_full": 110_000, "liquidate+take_full": 250_000}
 TOLERANCE = 0.05  # a regression: more than 5% over the snapshot
 
 
@@ -122,14 +124,45 @@ def walk(tree, depth=0):
         yield from walk(child, depth + 1)
 
 
-def feed_reads(tree, names: dict[str, str]) -> Counter:
-    """Calls of latestRoundData(), counted per callee contract name."""
-    reads = Counter()
+def feed_reads(tree, names: dict[str, str]) -> tuple[Counter, int]:
+    """Calls of latestRoundData(), counted per callee contract name, and the gas used inside them."""
+    reads, gas = Counter(), 0
     for _, call in walk(tree):
         if (call.get("input") or "")[:10].lower() == LATEST_ROUND_DATA:
             to = (call.get("to") or "").lower()
             reads[names.get(to, to)] += 1
-    return reads
+            gas += int(call.get("gasUsed", "0x0"), 16)
+    return reads, gas
+
+
+def selector_names(contracts) -> dict[str, str]:
+    """4-byte selector -> function name over the contracts' ABIs."""
+    from eth_utils import keccak
+
+    out = {}
+    for c in contracts:
+        for item in c.contract_type.abi:
+            if getattr(item, "type", "") == "function":
+                sig = f"{item.name}({','.join(i.canonical_type for i in item.inputs)})"
+                out["0x" + keccak(text=sig)[:4].hex()] = item.name
+    return out
+
+
+def breakdown(tree, names: dict[str, str], selectors: dict[str, str]) -> dict[str, int]:
+    """Gas of a transaction by its top-level calls ("Contract.function", repeated calls summed,
+    each including its own sub-calls) and "<Contract> itself" for the rest: its own execution, the
+    21,000 base cost and calldata, less the storage refunds of the whole transaction."""
+    out = Counter()
+    children = 0
+    for call in tree.get("calls") or ():
+        to = (call.get("to") or "").lower()
+        label = f"{names.get(to, to)}.{selectors.get((call.get('input') or '')[:10], '?')}"
+        used = int(call.get("gasUsed", "0x0"), 16)
+        out[label] += used
+        children += used
+    top = (tree.get("to") or "").lower()
+    out[f"{names.get(top, top)} itself"] = int(tree["gasUsed"], 16) - children
+    return dict(out.most_common())
 
 
 def contract_names(s) -> dict[str, str]:
@@ -151,21 +184,32 @@ def compiler_settings(project) -> dict:
     }
 
 
-def measure(s, chain, op, borrowers, keeper, bidder) -> dict:
-    """{"operations": {name: gas}, "feed_reads": {name: {"count": n, "feed": name}}}; batch
-    figures are per account (gas and feed reads divided by the batch size, gas rounded down)."""
+def measure(s, chain, op, borrowers, keeper, bidder, breakdowns=()) -> dict:
+    """{"operations": {name: gas}, "feed_reads": {name: {"count": n, "feed": name, "gas": g}},
+    "breakdown": {name: {call: gas}}} (breakdown only for the operations in `breakdowns`).
+    Batch figures are per account (gas and feed reads divided by the batch size, gas rounded
+    down). A feed read's `gas` is what the feed itself used (the same for every design)."""
     receipts = run_operations(s, chain, op, borrowers, keeper, bidder)
     names = contract_names(s)
-    operations, reads = {}, {}
+    contracts = list(s.modules.values()) + list(s.feeds.values()) + list(s.collateral.values())
+    selectors = selector_names(contracts) if breakdowns else {}
+    operations, reads, parts = {}, {}, {}
     for name, (receipt, n) in receipts.items():
         operations[name] = receipt.gas_used // n
-        counts = feed_reads(call_tree(chain.provider, receipt.txn_hash), names)
+        tree = call_tree(chain.provider, receipt.txn_hash)
+        counts, feed_gas = feed_reads(tree, names)
         total = sum(counts.values())
         reads[name] = {
             "count": total / n if total % n else total // n,
             "feed": ", ".join(sorted(counts)) if counts else None,
+            "gas": feed_gas // n,
         }
-    return {"operations": operations, "feed_reads": reads}
+        if name in breakdowns:
+            parts[name] = breakdown(tree, names, selectors)
+    out = {"operations": operations, "feed_reads": reads}
+    if breakdowns:
+        out["breakdown"] = parts
+    return out
 
 
 def fresh_accounts(accounts, chain, n=3 + BATCH):

@@ -136,7 +136,7 @@ interface ILiquidationEngine {
     ///         dust-sized position (checked against the vault's current parameters).
     function setIncentive(uint256 tip, uint256 chip) external;
 
-    function setGlobalCap(uint256 cap) external;
+    function setGlobalCap(uint256 cap) external; // <= type(uint128).max
 
     function setCollateralCap(uint256 id, uint256 cap) external;
 

@@ -175,6 +175,10 @@ interface IVault {
 
     function shutdown() external view returns (bool);
 
+    /// @notice `shutdown()`, `oracle()` and `dust()` in one call (what the liquidation engine and
+    ///         the auction read on every operation).
+    function riskState() external view returns (bool shutdown, IOracleAdapter oracle, uint256 dust);
+
     // --- Liquidation module ---
 
     /// @notice Engine-only: accrue fees and return the account's debt and its collateral.

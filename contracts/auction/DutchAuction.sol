@@ -30,13 +30,45 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
     ILiquidityBuffer public immutable buffer;
 
     // --- Storage ---
-    mapping(uint256 id => Sale) internal _sales;
-    uint256[] internal _active;
-    uint256 public kicks; // ids are 1..kicks
-    uint256 public override totalDebt; // [wad] sum of tabs
-    mapping(uint256 collateralId => uint256) public override debtOf; // [wad]
+    /// @dev A running sale in three slots (the interface's `Sale` without `token`, which is the
+    ///      collateral's and kept once per collateral in `_collaterals`).
+    struct StoredSale {
+        // slot 0
+        uint128 lot; // [token units]
+        uint128 tab; // [wad]
+        // slot 1
+        address owner;
+        uint40 startedAt; // [timestamp]
+        uint8 collateralId;
+        uint32 index; // position in the active list
+        uint8 decimals;
+        // slot 2
+        uint128 top; // [wad price]
+    }
+
+    /// @dev Per collateral, one slot: its token, copied from the vault by `setParams` (a listing
+    ///      never changes its token), and the sum of its auctions' tabs (`debtOf`; uint96 holds
+    ///      79 billion debt tokens, and a kick checks it).
+    struct Collateral {
+        address token;
+        uint96 debt; // [wad]
+    }
+
+    /// @dev What every kick, take and end reads and writes, one slot. `totalDebt` fits: the
+    ///      engine kicks only within its global cap (at most type(uint128).max), and a kick checks it.
+    struct Counters {
+        uint128 totalDebt; // [wad] sum of tabs
+        uint32 kicks; // ids are 1..kicks
+        uint32 active; // running auctions
+        uint8 stopLevel;
+    }
+
+    mapping(uint256 id => StoredSale) internal _sales;
+    /// @dev The active list: auction ids as uint32, eight to a word.
+    mapping(uint256 word => uint256) internal _activeWords;
+    Counters internal _counters;
     mapping(uint256 collateralId => AuctionParams) internal _params;
-    uint256 public override stopLevel;
+    mapping(uint256 collateralId => Collateral) internal _collaterals;
 
     constructor(address admin, IVault vault_, IDebtToken debtToken_, ILiquidityBuffer buffer_)
         Governed(admin)
@@ -62,28 +94,10 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         address owner,
         address kicker
     ) external onlyRole(ENGINE_ROLE) nonReentrant returns (uint256 id) {
-        if (stopLevel >= 1) revert StopLevel(stopLevel);
-        if (lot == 0 || tab == 0) revert ZeroAmount();
-        AuctionParams memory p = _params[collateralId];
-        if (p.buffer == 0) revert UnknownCollateral(collateralId);
-        if (referencePrice == 0) revert NoPrice(token);
-
-        id = ++kicks;
-        uint256 top = FPM.mulDivUp(referencePrice, p.buffer, WAD);
-        _sales[id] = Sale({
-            lot: uint128(lot),
-            tab: uint128(tab),
-            owner: owner,
-            startedAt: uint40(block.timestamp),
-            collateralId: uint8(collateralId),
-            index: uint32(_active.length),
-            decimals: decimals,
-            token: token,
-            top: uint128(top)
-        });
-        _active.push(id);
-        totalDebt += tab;
-        debtOf[collateralId] += tab;
+        uint256 top = _kickTop(collateralId, token, lot, tab, referencePrice);
+        id = _open(collateralId, decimals, lot, tab, top, owner);
+        Collateral storage c = _collaterals[collateralId];
+        c.debt = _toUint96(uint256(c.debt) + tab);
         emit Kick(id, owner, collateralId, lot, tab, top, kicker);
     }
 
@@ -95,7 +109,10 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         nonReentrant
         returns (uint256 slice, uint256 owe)
     {
-        if (stopLevel >= 3) revert StopLevel(stopLevel);
+        {
+            uint256 level = _counters.stopLevel;
+            if (level >= 3) revert StopLevel(level);
+        }
         if (receiver == address(0)) revert ZeroAddress();
         // Collateral sent to a protocol contract (the auction itself included) would be stranded:
         // none of them credits tokens it receives outside its own flows.
@@ -103,38 +120,36 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
             receiver == address(vault) || receiver == address(debtToken) || receiver == address(buffer)
                 || receiver == address(this)
         ) revert ForbiddenReceiver(receiver);
-        Sale storage s = _sales[id];
-        Sale memory sale = s;
+        StoredSale storage s = _sales[id];
+        StoredSale memory sale = s;
         if (sale.lot == 0) revert AuctionNotRunning(id);
-
-        (bool needsRedo, uint256 price) = _status(sale);
-        if (needsRedo) revert AuctionNeedsRedo(id);
-        if (price > maxPrice) revert PriceAboveMax(price, maxPrice);
+        address token = _collaterals[sale.collateralId].token;
+        uint256 price = _takePrice(id, sale, token, maxPrice);
         (slice, owe) = _sizeTake(sale, amount, price);
 
         uint256 lot = sale.lot - slice;
         uint256 tab = sale.tab - owe;
         s.lot = uint128(lot);
         s.tab = uint128(tab);
-        totalDebt -= owe;
-        debtOf[sale.collateralId] -= owe;
+        _counters.totalDebt -= uint128(owe); // owe <= tab <= totalDebt
+        _collaterals[sale.collateralId].debt -= uint96(owe); // owe <= tab <= debt
 
-        IERC20(sale.token).safeTransfer(receiver, slice);
+        IERC20(token).safeTransfer(receiver, slice);
         if (data.length > 0) {
-            IUnwindTaker(receiver).onUnwindTake(msg.sender, sale.token, slice, owe, data);
+            IUnwindTaker(receiver).onUnwindTake(msg.sender, token, slice, owe, data);
         }
         debtToken.burn(msg.sender, owe);
         emit Take(id, msg.sender, price, slice, owe, tab, lot);
 
         if (tab == 0) {
             if (lot > 0) {
-                IERC20(sale.token).safeTransfer(address(vault), lot);
+                IERC20(token).safeTransfer(address(vault), lot);
                 vault.returnCollateral(sale.owner, sale.collateralId, lot);
             }
             _end(id, sale, lot, 0);
         } else if (lot == 0) {
-            totalDebt -= tab;
-            debtOf[sale.collateralId] -= tab;
+            _counters.totalDebt -= uint128(tab);
+            _collaterals[sale.collateralId].debt -= uint96(tab);
             _end(id, sale, 0, tab);
             buffer.absorb(id, tab);
         }
@@ -142,19 +157,23 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
 
     /// @inheritdoc IDutchAuction
     function redo(uint256 id, address keeper) external nonReentrant {
-        if (stopLevel >= 2) revert StopLevel(stopLevel);
+        uint256 level = _counters.stopLevel;
+        if (level >= 2) revert StopLevel(level);
         if (keeper == address(0)) revert ZeroAddress();
-        Sale storage s = _sales[id];
-        Sale memory sale = s;
+        StoredSale storage s = _sales[id];
+        StoredSale memory sale = s;
         if (sale.lot == 0) revert AuctionNotRunning(id);
-        (bool needsRedo,) = _status(sale);
+        address token = _collaterals[sale.collateralId].token;
+        AuctionParams memory p = _params[sale.collateralId];
+        // One oracle read: the update's quote is what a peek in this block returns, so the redo
+        // check and the restart price come from the same evaluation.
+        IOracleAdapter.Quote memory q = _oracle().update(token);
+        (bool needsRedo,) = _status(sale, p, q.auctionStartPrice);
         if (!needsRedo) revert AuctionDoesNotNeedRedo(id);
 
-        IOracleAdapter.Quote memory q = vault.oracle().update(sale.token);
-        if (q.status == IOracleAdapter.Status.Frozen || q.auctionStartPrice == 0) revert NoPrice(sale.token);
-        AuctionParams memory p = _params[sale.collateralId];
+        if (q.status == IOracleAdapter.Status.Frozen || q.auctionStartPrice == 0) revert NoPrice(token);
         uint256 top = FPM.mulDivUp(q.auctionStartPrice, p.buffer, WAD);
-        s.top = uint128(top);
+        s.top = _toUint128(top);
         s.startedAt = uint40(block.timestamp);
 
         // Pay for the restart only when the auction is worth restarting (Maker's chost rule).
@@ -172,30 +191,68 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
 
     /// @inheritdoc IDutchAuction
     function oracle() external view returns (IOracleAdapter) {
-        return vault.oracle();
+        return _oracle();
     }
 
     /// @inheritdoc IDutchAuction
-    function list() external view returns (uint256[] memory) {
-        return _active;
+    function list() external view returns (uint256[] memory ids) {
+        uint256 n = _counters.active;
+        ids = new uint256[](n);
+        for (uint256 i; i < n; ++i) {
+            ids[i] = _activeAt(i);
+        }
+    }
+
+    /// @inheritdoc IDutchAuction
+    function debtOf(uint256 collateralId) external view returns (uint256) {
+        return _collaterals[collateralId].debt;
+    }
+
+    /// @inheritdoc IDutchAuction
+    function totalDebt() external view returns (uint256) {
+        return _counters.totalDebt;
     }
 
     /// @inheritdoc IDutchAuction
     function count() external view returns (uint256) {
-        return _active.length;
+        return _counters.active;
+    }
+
+    /// @notice Auctions ever started: ids are 1..kicks.
+    function kicks() external view returns (uint256) {
+        return _counters.kicks;
+    }
+
+    /// @inheritdoc IDutchAuction
+    function stopLevel() external view returns (uint256) {
+        return _counters.stopLevel;
     }
 
     /// @inheritdoc IDutchAuction
     function getStatus(uint256 id) external view returns (bool needsRedo, uint256 price, uint256 lot, uint256 tab) {
-        Sale memory sale = _sales[id];
+        StoredSale memory sale = _sales[id];
         if (sale.lot == 0) return (false, 0, 0, 0);
-        (needsRedo, price) = _status(sale);
+        AuctionParams memory p = _params[sale.collateralId];
+        (needsRedo, price) =
+            _status(sale, p, _oracle().peek(_collaterals[sale.collateralId].token).auctionStartPrice);
         return (needsRedo, price, sale.lot, sale.tab);
     }
 
     /// @inheritdoc IDutchAuction
     function sales(uint256 id) external view returns (Sale memory) {
-        return _sales[id];
+        StoredSale memory s = _sales[id];
+        if (s.lot == 0) return Sale(0, 0, address(0), 0, 0, 0, 0, address(0), 0);
+        return Sale({
+            lot: s.lot,
+            tab: s.tab,
+            owner: s.owner,
+            startedAt: s.startedAt,
+            collateralId: s.collateralId,
+            index: s.index,
+            decimals: s.decimals,
+            token: _collaterals[s.collateralId].token,
+            top: s.top
+        });
     }
 
     /// @inheritdoc IDutchAuction
@@ -208,6 +265,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
     /// @inheritdoc IDutchAuction
     function setParams(uint256 collateralId, AuctionParams calldata p) external onlyGovernorOrRisk {
         if (collateralId >= vault.collateralCount()) revert UnknownCollateral(collateralId);
+        IVault.CollateralConfig memory c = vault.collateral(collateralId);
         if (p.buffer < WAD || p.buffer > 2 * WAD) revert InvalidParameter("buffer", p.buffer, WAD, 2 * WAD);
         if (p.curve == Curve.Linear) {
             if (p.duration < 60 || p.duration > 7 days) revert InvalidParameter("duration", p.duration, 60, 7 days);
@@ -224,6 +282,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         if (p.redoTip > 10_000e18) revert InvalidParameter("redoTip", p.redoTip, 0, 10_000e18);
         if (p.redoChip > 0.01e18) revert InvalidParameter("redoChip", p.redoChip, 0, 0.01e18);
         _params[collateralId] = p;
+        _collaterals[collateralId].token = c.token;
         emit AuctionParamsSet(collateralId, p);
     }
 
@@ -234,29 +293,49 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         if (!governor) {
             // The guardian may only stop more, never resume.
             _checkRole(GUARDIAN_ROLE);
-            if (level < stopLevel) revert InvalidParameter("stopLevel", level, stopLevel, 3);
+            uint256 current = _counters.stopLevel;
+            if (level < current) revert InvalidParameter("stopLevel", level, current, 3);
         }
-        stopLevel = level;
+        _counters.stopLevel = uint8(level);
         emit StopLevelSet(level);
     }
 
     // --- Internal ---
 
     /// @dev Current curve price, and whether the auction must be restarted first: too old, or
-    ///      priced below the floor `reference * (1 - maxDiscount)`.
-    function _status(Sale memory sale) internal view returns (bool needsRedo, uint256 price) {
-        AuctionParams memory p = _params[sale.collateralId];
+    ///      priced below the floor `reference * (1 - maxDiscount)`. `ref` is the oracle's
+    ///      auctionStartPrice now: max(current, delayed), so one depressed round cannot lower the
+    ///      floor before it is confirmed.
+    function _status(StoredSale memory sale, AuctionParams memory p, uint256 ref)
+        internal
+        view
+        returns (bool needsRedo, uint256 price)
+    {
         uint256 elapsed = block.timestamp - sale.startedAt;
         price = AuctionCurves.price(p, sale.top, elapsed);
-        // max(current, delayed): one depressed round cannot lower the floor before it is confirmed.
-        uint256 ref = vault.oracle().peek(sale.token).auctionStartPrice;
         if (ref == 0) ref = FPM.mulDiv(sale.top, WAD, p.buffer);
         uint256 floor = FPM.mulDivUp(ref, WAD - p.maxDiscount, WAD);
         needsRedo = elapsed > p.maxAge || price < floor;
     }
 
+    /// @dev The price a take pays now; reverts when the auction needs a redo or costs more than `maxPrice`.
+    function _takePrice(uint256 id, StoredSale memory sale, address token, uint256 maxPrice)
+        internal
+        view
+        returns (uint256 price)
+    {
+        bool needsRedo;
+        (needsRedo, price) = _status(sale, _params[sale.collateralId], _oracle().peek(token).auctionStartPrice);
+        if (needsRedo) revert AuctionNeedsRedo(id);
+        if (price > maxPrice) revert PriceAboveMax(price, maxPrice);
+    }
+
+    function _oracle() internal view returns (IOracleAdapter) {
+        return vault.oracle();
+    }
+
     /// @dev How much collateral a take of up to `amount` buys at `price`, and what it costs.
-    function _sizeTake(Sale memory sale, uint256 amount, uint256 price)
+    function _sizeTake(StoredSale memory sale, uint256 amount, uint256 price)
         internal
         view
         returns (uint256 slice, uint256 owe)
@@ -284,14 +363,83 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         if (slice == 0) revert ZeroAmount();
     }
 
-    function _end(uint256 id, Sale memory sale, uint256 leftover, uint256 shortfall) internal {
-        uint256 last = _active[_active.length - 1];
+    function _end(uint256 id, StoredSale memory sale, uint256 leftover, uint256 shortfall) internal {
+        Counters memory n = _counters;
+        uint256 lastIndex = n.active - 1;
+        uint256 last = _activeAt(lastIndex);
         if (last != id) {
-            _active[sale.index] = last;
+            _setActiveAt(sale.index, last);
             _sales[last].index = sale.index;
         }
-        _active.pop();
+        // The word keeps the stale id past the end (never read: `active` bounds the list), so the
+        // next kick writes a non-zero word instead of a fresh one.
+        _counters.active = uint32(lastIndex);
         delete _sales[id];
         emit AuctionEnded(id, leftover, shortfall);
+    }
+
+    /// @dev The checks of a kick, in the interface's order; the auction's starting price.
+    function _kickTop(
+        uint256 collateralId,
+        address token,
+        uint256 lot,
+        uint256 tab,
+        uint256 referencePrice
+    ) internal view returns (uint256) {
+        uint256 level = _counters.stopLevel;
+        if (level >= 1) revert StopLevel(level);
+        if (lot == 0 || tab == 0) revert ZeroAmount();
+        uint256 buf = _params[collateralId].buffer;
+        if (buf == 0) revert UnknownCollateral(collateralId);
+        if (_collaterals[collateralId].token != token) revert UnknownCollateral(collateralId);
+        if (referencePrice == 0) revert NoPrice(token);
+        return FPM.mulDivUp(referencePrice, buf, WAD);
+    }
+
+    /// @dev Store a new sale and append it to the active list.
+    function _open(uint256 collateralId, uint8 decimals, uint256 lot, uint256 tab, uint256 top, address owner)
+        internal
+        returns (uint256 id)
+    {
+        Counters memory n = _counters;
+        if (n.kicks == type(uint32).max) revert InvalidParameter("kicks", n.kicks, 0, type(uint32).max - 1);
+        id = uint256(n.kicks) + 1;
+        _sales[id] = StoredSale({
+            lot: _toUint128(lot),
+            tab: _toUint128(tab),
+            owner: owner,
+            startedAt: uint40(block.timestamp),
+            collateralId: uint8(collateralId),
+            index: n.active,
+            decimals: decimals,
+            top: _toUint128(top)
+        });
+        _setActiveAt(n.active, id);
+        _counters = Counters({
+            totalDebt: _toUint128(uint256(n.totalDebt) + tab),
+            kicks: uint32(id),
+            active: n.active + 1,
+            stopLevel: n.stopLevel
+        });
+    }
+
+    function _activeAt(uint256 i) internal view returns (uint256) {
+        return uint32(_activeWords[i >> 3] >> ((i & 7) << 5));
+    }
+
+    function _setActiveAt(uint256 i, uint256 id) internal {
+        uint256 shift = (i & 7) << 5;
+        uint256 word = _activeWords[i >> 3];
+        _activeWords[i >> 3] = (word & ~(uint256(type(uint32).max) << shift)) | (id << shift);
+    }
+
+    function _toUint96(uint256 x) internal pure returns (uint96) {
+        if (x > type(uint96).max) revert InvalidParameter("uint96", x, 0, type(uint96).max);
+        return uint96(x);
+    }
+
+    function _toUint128(uint256 x) internal pure returns (uint128) {
+        if (x > type(uint128).max) revert InvalidParameter("uint128", x, 0, type(uint128).max);
+        return uint128(x);
     }
 }

@@ -31,6 +31,7 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
     /// @dev An account as the planner sees it.
     struct Book {
         uint256 debt; // [wad]
+        uint256 dust; // [wad] the vault's
         IVault.HeldCollateral[] held;
         uint256[] values; // [wad] value of each held collateral at its liquidation price
         IOracleAdapter.Quote[] quotes;
@@ -41,15 +42,22 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
     IDebtToken public immutable debtToken;
     address public immutable buffer;
 
+    /// @dev The parameters every liquidation reads, in two slots (bounds: see the setters).
+    struct Config {
+        // slot 0
+        uint64 targetHealth; // [wad] <= 2e18
+        uint64 lotMargin; // [wad] <= 0.25e18
+        uint64 chip; // [wad] <= the smallest penalty <= 0.25e18
+        uint40 resumeAt; // [timestamp]
+        bool paused;
+        // slot 1
+        uint128 tip; // [wad] <= smallest penalty * dust <= 0.25 * 1e6 wad
+        uint128 globalCap; // [wad]
+    }
+
     // --- Storage ---
-    uint256 public override targetHealth; // [wad]
-    uint256 public override lotMargin; // [wad]
-    uint256 public override tip; // [wad]
-    uint256 public override chip; // [wad]
-    uint256 public override globalCap; // [wad]
+    Config internal _config;
     mapping(uint256 id => uint256) public override collateralCap; // [wad]
-    bool public override paused;
-    uint256 public override resumeAt; // [timestamp]
     uint256 public override unpauseGrace; // [seconds]
 
     constructor(address admin, IVault vault_, IDutchAuction auction_, IDebtToken debtToken_, address buffer_)
@@ -63,8 +71,8 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         auction = auction_;
         debtToken = debtToken_;
         buffer = buffer_;
-        targetHealth = 1.25e18;
-        lotMargin = 0.05e18;
+        _config.targetHealth = 1.25e18;
+        _config.lotMargin = 0.05e18;
         unpauseGrace = 30 minutes;
     }
 
@@ -76,11 +84,11 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         nonReentrant
         returns (uint256 debtClosed, uint256[] memory auctionIds)
     {
-        _checkOpen();
+        (, IOracleAdapter oracle, uint256 dust) = _checkOpen();
         if (keeper == address(0)) revert ZeroAddress();
         uint256 penalty;
         uint256 incentive;
-        (debtClosed, penalty, incentive, auctionIds) = _liquidate(account, keeper, true);
+        (debtClosed, penalty, incentive, auctionIds) = _liquidate(account, keeper, true, oracle, dust);
         _payOut(keeper, penalty, incentive);
     }
 
@@ -90,12 +98,13 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         nonReentrant
         returns (uint256 liquidated)
     {
-        _checkOpen();
+        (, IOracleAdapter oracle, uint256 dust) = _checkOpen();
         if (keeper == address(0)) revert ZeroAddress();
         uint256 penalties;
         uint256 incentives;
         for (uint256 i; i < accounts.length; ++i) {
-            (uint256 closed, uint256 penalty, uint256 incentive,) = _liquidate(accounts[i], keeper, false);
+            (uint256 closed, uint256 penalty, uint256 incentive,) =
+                _liquidate(accounts[i], keeper, false, oracle, dust);
             if (closed > 0) {
                 ++liquidated;
                 penalties += penalty;
@@ -110,12 +119,47 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
     /// @inheritdoc ILiquidationEngine
     function previewLiquidate(address account) external view returns (Preview memory p) {
         IVault.HeldCollateral[] memory held = vault.heldCollateral(account);
-        IOracleAdapter oracle = vault.oracle();
+        (, IOracleAdapter oracle, uint256 dust) = vault.riskState();
         IOracleAdapter.Quote[] memory quotes = new IOracleAdapter.Quote[](held.length);
         for (uint256 i; i < held.length; ++i) {
             quotes[i] = oracle.peek(held[i].token);
         }
-        (p,,) = _plan(vault.debtOf(account), held, quotes);
+        (p,,) = _plan(vault.debtOf(account), held, quotes, dust);
+    }
+
+    /// @inheritdoc ILiquidationEngine
+    function targetHealth() external view returns (uint256) {
+        return _config.targetHealth;
+    }
+
+    /// @inheritdoc ILiquidationEngine
+    function lotMargin() external view returns (uint256) {
+        return _config.lotMargin;
+    }
+
+    /// @inheritdoc ILiquidationEngine
+    function tip() external view returns (uint256) {
+        return _config.tip;
+    }
+
+    /// @inheritdoc ILiquidationEngine
+    function chip() external view returns (uint256) {
+        return _config.chip;
+    }
+
+    /// @inheritdoc ILiquidationEngine
+    function globalCap() external view returns (uint256) {
+        return _config.globalCap;
+    }
+
+    /// @inheritdoc ILiquidationEngine
+    function paused() external view returns (bool) {
+        return _config.paused;
+    }
+
+    /// @inheritdoc ILiquidationEngine
+    function resumeAt() external view returns (uint256) {
+        return _config.resumeAt;
     }
 
     // --- Governance ---
@@ -125,14 +169,14 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         if (target <= WAD || target > MAX_TARGET_HEALTH) {
             revert InvalidParameter("targetHealth", target, WAD + 1, MAX_TARGET_HEALTH);
         }
-        targetHealth = target;
+        _config.targetHealth = uint64(target);
         emit ParameterSet("targetHealth", 0, target);
     }
 
     /// @inheritdoc ILiquidationEngine
     function setLotMargin(uint256 margin) external onlyRole(GOVERNOR_ROLE) {
         if (margin > MAX_LOT_MARGIN) revert InvalidParameter("lotMargin", margin, 0, MAX_LOT_MARGIN);
-        lotMargin = margin;
+        _config.lotMargin = uint64(margin);
         emit ParameterSet("lotMargin", 0, margin);
     }
 
@@ -151,15 +195,17 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         if (chip_ > minPenalty) revert InvalidParameter("chip", chip_, 0, minPenalty);
         uint256 atDust = tip_ + FPM.mulDivUp(chip_, dust, WAD);
         if (atDust > maxAtDust) revert InvalidParameter("tip+chip*dust", atDust, 0, maxAtDust);
-        tip = tip_;
-        chip = chip_;
+        // Both fit: chip_ <= minPenalty <= MAX_PENALTY (0.25e18) and tip_ <= minPenalty * dust.
+        _config.tip = uint128(tip_);
+        _config.chip = uint64(chip_);
         emit ParameterSet("tip", 0, tip_);
         emit ParameterSet("chip", 0, chip_);
     }
 
     /// @inheritdoc ILiquidationEngine
     function setGlobalCap(uint256 cap) external onlyRole(GOVERNOR_ROLE) {
-        globalCap = cap;
+        if (cap > type(uint128).max) revert InvalidParameter("globalCap", cap, 0, type(uint128).max);
+        _config.globalCap = uint128(cap);
         emit ParameterSet("globalCap", 0, cap);
     }
 
@@ -179,54 +225,71 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
 
     /// @inheritdoc ILiquidationEngine
     function pause() external onlyRole(GUARDIAN_ROLE) {
-        paused = true;
+        _config.paused = true;
         emit LiquidationsPausedSet(true, 0);
     }
 
     /// @inheritdoc ILiquidationEngine
     function unpause() external onlyRole(GOVERNOR_ROLE) {
-        paused = false;
-        resumeAt = block.timestamp + unpauseGrace;
-        emit LiquidationsPausedSet(false, resumeAt);
+        uint256 at = block.timestamp + unpauseGrace;
+        _config.paused = false;
+        _config.resumeAt = uint40(at);
+        emit LiquidationsPausedSet(false, at);
     }
 
     // --- Internal: execution ---
 
-    function _checkOpen() internal view {
-        if (paused) revert LiquidationsPaused();
-        if (block.timestamp < resumeAt) revert LiquidationGrace(resumeAt);
-        if (vault.shutdown()) revert ShutdownActive();
+    /// @dev Reverts unless liquidations may run now; the vault's state they need (one call).
+    function _checkOpen() internal view returns (bool shutdown, IOracleAdapter oracle, uint256 dust) {
+        Config storage c = _config;
+        if (c.paused) revert LiquidationsPaused();
+        if (block.timestamp < c.resumeAt) revert LiquidationGrace(c.resumeAt);
+        (shutdown, oracle, dust) = vault.riskState();
+        if (shutdown) revert ShutdownActive();
     }
 
-    function _liquidate(address account, address keeper, bool strict)
+    function _liquidate(address account, address keeper, bool strict, IOracleAdapter oracle, uint256 dust)
         internal
         returns (uint256 debtClosed, uint256 penalty, uint256 incentive, uint256[] memory auctionIds)
     {
-        (uint256 debt, uint256 art, IVault.HeldCollateral[] memory held) = vault.liquidationSnapshot(account);
-        (Preview memory p, Block blocked, uint256 detail) = _plan(debt, held, _quotes(held, true));
-        if (blocked != Block.None) {
-            if (!strict) return (0, 0, 0, auctionIds);
-            if (blocked == Block.Healthy) revert NotLiquidatable(account, p.health);
-            if (blocked == Block.Guarded) revert OracleGuarded(held[detail].token, p.guard);
-            revert LiquidationCapReached(detail, _room(detail));
-        }
+        (uint256 debt, uint256 art, IVault.HeldCollateral[] memory held, Preview memory p, bool go) =
+            _snapshotAndPlan(account, strict, oracle, dust);
+        if (!go) return (0, 0, 0, auctionIds);
         // Remove debt in normalised units, rounded down: what remains is never below the plan.
         uint256 artToRemove = p.debtToClose == debt ? art : FPM.mulDiv(art, p.debtToClose, debt);
         debtClosed = _confiscate(account, p.seizures, artToRemove);
         (penalty, auctionIds) = _kickAll(account, keeper, p, held, debtClosed);
-        incentive = tip + FPM.mulDiv(chip, debtClosed, WAD);
+        incentive = _config.tip + FPM.mulDiv(_config.chip, debtClosed, WAD);
         if (incentive > penalty) incentive = penalty;
         emit Liquidate(account, keeper, debtClosed, penalty, incentive, p.health);
     }
 
-    function _quotes(IVault.HeldCollateral[] memory held, bool advance)
+    /// @dev The account's snapshot and its plan; `go` false when it cannot be liquidated now
+    ///      (reverts instead when `strict`).
+    function _snapshotAndPlan(address account, bool strict, IOracleAdapter oracle, uint256 dust)
+        internal
+        returns (uint256 debt, uint256 art, IVault.HeldCollateral[] memory held, Preview memory p, bool go)
+    {
+        (debt, art, held) = vault.liquidationSnapshot(account);
+        Block blocked;
+        uint256 detail;
+        (p, blocked, detail) = _plan(debt, held, _quotes(held, oracle), dust);
+        if (blocked != Block.None) {
+            if (!strict) return (debt, art, held, p, false);
+            if (blocked == Block.Healthy) revert NotLiquidatable(account, p.health);
+            if (blocked == Block.Guarded) revert OracleGuarded(held[detail].token, p.guard);
+            revert LiquidationCapReached(detail, _room(detail));
+        }
+        go = true;
+    }
+
+    function _quotes(IVault.HeldCollateral[] memory held, IOracleAdapter oracle)
         internal
         returns (IOracleAdapter.Quote[] memory quotes)
     {
-        IOracleAdapter oracle = vault.oracle();
         quotes = new IOracleAdapter.Quote[](held.length);
         for (uint256 i; i < held.length; ++i) {
-            quotes[i] = advance ? oracle.update(held[i].token) : oracle.peek(held[i].token);
+            quotes[i] = oracle.update(held[i].token);
         }
     }
 
@@ -282,7 +345,12 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
     /// @dev Work out the liquidation of an account with `debt` and `held` collateral at `quotes`.
     ///      Returns the plan, or why it cannot go ahead (`detail`: the held index for Guarded,
     ///      the collateral id for Cap).
-    function _plan(uint256 debt, IVault.HeldCollateral[] memory held, IOracleAdapter.Quote[] memory quotes)
+    function _plan(
+        uint256 debt,
+        IVault.HeldCollateral[] memory held,
+        IOracleAdapter.Quote[] memory quotes,
+        uint256 dust
+    )
         internal
         view
         returns (Preview memory p, Block blocked, uint256 detail)
@@ -293,7 +361,6 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
 
         uint256[] memory values = new uint256[](held.length);
         uint256 weighted;
-        uint256 dust = vault.dust();
         bool[] memory unseizable = new bool[](held.length);
         for (uint256 i; i < held.length; ++i) {
             uint256 price = quotes[i].liquidationPrice;
@@ -322,12 +389,12 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
             if (unseizable[i]) values[i] = 0; // a zero value is never seized (see _seizures, _seizeAll)
         }
 
-        p.seizures = _seizures(Book(debt, held, values, quotes), weighted);
+        p.seizures = _seizures(Book(debt, dust, held, values, quotes), weighted);
         for (uint256 i; i < p.seizures.length; ++i) {
             uint256 pen = held[_indexOf(held, p.seizures[i].collateralId)].penalty;
             p.seizures[i].tab = p.seizures[i].debt + FPM.mulDivUp(p.seizures[i].debt, pen, WAD);
         }
-        (blocked, detail) = _applyCaps(p);
+        (blocked, detail) = _applyCaps(p, dust);
         if (blocked != Block.None) {
             p.liquidatable = false;
             return (p, blocked, detail);
@@ -340,7 +407,7 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
             p.debtToClose += s.debt;
             p.penalty += s.tab - s.debt;
         }
-        p.incentive = tip + FPM.mulDiv(chip, p.debtToClose, WAD);
+        p.incentive = _config.tip + FPM.mulDiv(_config.chip, p.debtToClose, WAD);
         if (p.incentive > p.penalty) p.incentive = p.penalty;
     }
 
@@ -377,10 +444,10 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         returns (uint256 x, bool done, uint256 k)
     {
         // Value moved to the auction per unit of debt closed: (1 + penalty) / (1 - margin).
-        k = FPM.mulDivUp(WAD + h.penalty, WAD, WAD - lotMargin);
+        k = FPM.mulDivUp(WAD + h.penalty, WAD, WAD - _config.lotMargin);
         x = FPM.fullMulDiv(value, WAD, k); // the most debt this collateral can close
         uint256 w = FPM.mulDivUp(k, h.liquidationThreshold, WAD);
-        uint256 target = targetHealth;
+        uint256 target = _config.targetHealth;
         if (target > w) {
             // (weighted - x*w) / (remainingDebt - x) = target  =>  x = (target*D - weighted) / (target - w)
             uint256 goal = FPM.mulDivUp(target, remainingDebt, WAD);
@@ -402,14 +469,14 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         view
         returns (Seizure[] memory)
     {
-        uint256 dust = vault.dust();
+        uint256 dust = b.dust;
         uint256 debt = b.debt;
         if (!restored || out.length == 0 || (closed < debt && debt - closed < dust)) return _seizeAll(b);
         if (closed < dust && closed < debt) {
             uint256 minClose = dust < debt ? dust : debt;
             if (minClose < debt && debt - minClose < dust) return _seizeAll(b);
             uint256 j = _indexOf(b.held, out[0].collateralId);
-            uint256 k = FPM.mulDivUp(WAD + b.held[j].penalty, WAD, WAD - lotMargin);
+            uint256 k = FPM.mulDivUp(WAD + b.held[j].penalty, WAD, WAD - _config.lotMargin);
             Seizure memory bumped = _seizure(b.held[j], b.quotes[j], out[0].debt + minClose - closed, k);
             if (bumped.lot >= b.held[j].amount) return _seizeAll(b);
             out[0] = bumped;
@@ -467,15 +534,16 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
 
     /// @dev Cut the plan down to the room under the global and per-collateral caps. Seizures
     ///      carry their tabs; a cut seizure keeps its proportions and the ones after it are dropped.
-    function _applyCaps(Preview memory p) internal view returns (Block, uint256) {
+    function _applyCaps(Preview memory p, uint256 dust) internal view returns (Block, uint256) {
         uint256 total = auction.totalDebt();
-        uint256 globalRoom = globalCap > total ? globalCap - total : 0;
+        uint256 cap = _config.globalCap;
+        uint256 globalRoom = cap > total ? cap - total : 0;
         uint256 closed;
         for (uint256 i; i < p.seizures.length; ++i) {
             Seizure memory s = p.seizures[i];
             uint256 room = _collateralRoom(s.collateralId);
             if (globalRoom < room) room = globalRoom;
-            if (s.tab > room) return _cut(p, i, closed, room);
+            if (s.tab > room) return _cut(p, i, closed, room, dust);
             globalRoom -= s.tab;
             closed += s.debt;
         }
@@ -486,10 +554,13 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
     ///      before it plus the part of `i` whose tab fits `room`), keeping the dust rules, and
     ///      drop the rest. When the dust rule needs a smaller close than the seizures before `i`
     ///      add up to, the last of them is shrunk too (proportionally, so its tab only falls).
-    function _cut(Preview memory p, uint256 i, uint256 closed, uint256 room) internal view returns (Block, uint256) {
+    function _cut(Preview memory p, uint256 i, uint256 closed, uint256 room, uint256 dust)
+        internal
+        pure
+        returns (Block, uint256)
+    {
         Seizure[] memory seizures = p.seizures;
         Seizure memory s = seizures[i];
-        uint256 dust = vault.dust();
         // Debt the queue can take; below the whole debt, since this seizure's tab exceeds the room.
         uint256 total = closed + FPM.mulDiv(s.debt, room, s.tab);
         // Leave at least dust (0 is impossible here).
@@ -530,7 +601,8 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         uint256 used = auction.debtOf(id);
         uint256 cap = collateralCap[id];
         room = cap > used ? cap - used : 0;
-        uint256 globalRoom = globalCap > total ? globalCap - total : 0;
+        uint256 global = _config.globalCap;
+        uint256 globalRoom = global > total ? global - total : 0;
         if (globalRoom < room) room = globalRoom;
     }
 

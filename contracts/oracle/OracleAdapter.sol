@@ -122,7 +122,8 @@ contract OracleAdapter is IOracleAdapter, Governed {
 
     // --- Types ---
 
-    /// @dev Feed configuration, three slots, read on every update.
+    /// @dev Feed configuration as the adapter works with it (in memory). Stored as `StoredFeeds`
+    ///      plus `Meta.primaryScale`.
     struct Feeds {
         // slot 0
         IAggregatorV3 primary;
@@ -139,10 +140,28 @@ contract OracleAdapter is IOracleAdapter, Governed {
         uint128 maxAnswer; // [primary units] 0: no upper bound
     }
 
+    /// @dev Feed configuration in storage, three slots. Slot 1 is read only when the token has a
+    ///      secondary (`Meta.secondaryScale != 0`): everything a single-feed read needs is in
+    ///      slots 0 and 2 and the meta slot.
+    struct StoredFeeds {
+        // slot 0
+        IAggregatorV3 primary;
+        uint32 primaryHeartbeat; // [seconds]
+        uint16 maxDeviationBps; // [bps]
+        uint16 maxJumpBps; // [bps]
+        uint32 delay; // [seconds]
+        // slot 1
+        IAggregatorV3 secondary;
+        uint32 secondaryHeartbeat; // [seconds]
+        // slot 2
+        uint128 minAnswer; // [primary units]
+        uint128 maxAnswer; // [primary units] 0: no upper bound
+    }
+
     /// @dev Per-token state and the remaining configuration bytes, packed in one slot (248 bits).
     struct Meta {
-        uint64 secondaryScale; // [wad / secondary unit] 10**(18 - secondaryDecimals)
-        uint64 tokenUnit; // [token wei] 10**tokenDecimals
+        uint64 secondaryScale; // [wad / secondary unit] 10**(18 - secondaryDecimals); 0: no secondary
+        uint64 primaryScale; // [wad / primary unit] 10**(18 - primaryDecimals)
         uint8 tokenDecimals;
         uint8 primaryDecimals;
         uint8 secondaryDecimals;
@@ -159,7 +178,7 @@ contract OracleAdapter is IOracleAdapter, Governed {
     }
 
     struct TokenData {
-        Feeds feeds; // slots 0-2
+        StoredFeeds feeds; // slots 0-2
         Meta meta; // slot 3
         Prices prices; // slot 4
         uint128 queued; // [wad price] slot 5, read only when a hop is due
@@ -254,7 +273,8 @@ contract OracleAdapter is IOracleAdapter, Governed {
     /// @inheritdoc IOracleAdapter
     /// @dev As stored: without a secondary, `secondaryHeartbeat` reads 0.
     function feedConfig(address token) external view returns (FeedConfig memory) {
-        return _toConfig(_tokens[token].feeds);
+        TokenData storage t = _tokens[token];
+        return _toConfig(_loadFeeds(t, t.meta));
     }
 
     /// @inheritdoc IOracleAdapter
@@ -391,11 +411,11 @@ contract OracleAdapter is IOracleAdapter, Governed {
         (bool ok, uint256 d) = _decimalsOf(token);
         if (!ok) revert InvalidFeedConfig("tokenDecimals");
         shape.tokenDecimals = uint8(d);
-        shape.tokenUnit = uint64(10 ** d);
         (ok, d) = _decimalsOf(address(config.primary));
         if (!ok) revert InvalidFeedConfig("primaryDecimals");
         shape.primaryDecimals = uint8(d);
         f.primaryScale = uint64(10 ** (MAX_DECIMALS - d));
+        shape.primaryScale = f.primaryScale;
         if (hasSecondary) {
             (ok, d) = _decimalsOf(address(config.secondary));
             if (!ok) revert InvalidFeedConfig("secondaryDecimals");
@@ -484,7 +504,7 @@ contract OracleAdapter is IOracleAdapter, Governed {
         uint128 queued = oldQueued;
 
         m.secondaryScale = shape.secondaryScale;
-        m.tokenUnit = shape.tokenUnit;
+        m.primaryScale = shape.primaryScale;
         m.tokenDecimals = shape.tokenDecimals;
         m.primaryDecimals = shape.primaryDecimals;
         m.secondaryDecimals = shape.secondaryDecimals;
@@ -504,7 +524,17 @@ contract OracleAdapter is IOracleAdapter, Governed {
             }
         }
 
-        t.feeds = f;
+        t.feeds = StoredFeeds({
+            primary: f.primary,
+            primaryHeartbeat: f.primaryHeartbeat,
+            maxDeviationBps: f.maxDeviationBps,
+            maxJumpBps: f.maxJumpBps,
+            delay: f.delay,
+            secondary: f.secondary,
+            secondaryHeartbeat: f.secondaryHeartbeat,
+            minAnswer: f.minAnswer,
+            maxAnswer: f.maxAnswer
+        });
         t.meta = m;
         t.prices = p;
         if (queued != oldQueued) t.queued = queued;
@@ -541,7 +571,7 @@ contract OracleAdapter is IOracleAdapter, Governed {
         TokenData storage t = _tokens[token];
         Meta memory m = t.meta;
         if (m.status == Status.Unset) revert UnknownToken(token);
-        Feeds memory f = t.feeds;
+        Feeds memory f = _loadFeeds(t, m);
         Prices memory p = t.prices;
         n.oldStatus = m.status;
         n.oldCurrent = p.current;
@@ -663,7 +693,7 @@ contract OracleAdapter is IOracleAdapter, Governed {
         }
         (Next memory n, Quote memory q) = _evaluate(token);
         if (q.status == Status.Frozen || q.current == 0) revert PriceUnavailable(token, q.status);
-        uint256 unit = n.meta.tokenUnit;
+        uint256 unit = 10 ** uint256(n.meta.tokenDecimals);
         return toDebt ? inAmount.fullMulDiv(q.current, unit) : inAmount.fullMulDiv(unit, q.current);
     }
 
@@ -733,6 +763,16 @@ contract OracleAdapter is IOracleAdapter, Governed {
         if (!success || data.length != 32) return (false, 0);
         decimals = abi.decode(data, (uint256));
         ok = decimals <= MAX_DECIMALS;
+    }
+
+    /// @dev A token's feed configuration; the secondary's slot only when it has one.
+    function _loadFeeds(TokenData storage t, Meta memory m) internal view returns (Feeds memory f) {
+        StoredFeeds storage s = t.feeds;
+        (f.primary, f.primaryHeartbeat, f.maxDeviationBps, f.maxJumpBps, f.delay) =
+            (s.primary, s.primaryHeartbeat, s.maxDeviationBps, s.maxJumpBps, s.delay);
+        if (m.secondaryScale != 0) (f.secondary, f.secondaryHeartbeat) = (s.secondary, s.secondaryHeartbeat);
+        (f.minAnswer, f.maxAnswer) = (s.minAnswer, s.maxAnswer);
+        f.primaryScale = m.primaryScale;
     }
 
     /// @dev The configured answer bounds as wad prices (maxWad 0: no upper bound).

@@ -38,12 +38,17 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
         uint16 mask; // bit i set: the account holds collateral i
     }
 
+    /// @dev One slot read by nearly every operation: the fee accumulator and the number of
+    ///      listed collaterals (the bound of every collateral id).
     struct Accumulator {
         uint192 rate; // [ray]
         uint40 lastAccrual; // [timestamp]
+        uint8 collateralCount; // <= MAX_COLLATERALS
+        uint16 rampMask; // bit i set: collateral i has a threshold ramp stored (maybe ended)
     }
 
-    CollateralConfig[] internal _collaterals;
+    /// @dev Ids 0..collateralCount-1 (a mapping: loops over an account's mask need no length read).
+    mapping(uint256 id => CollateralConfig) internal _collaterals;
     mapping(uint256 id => ThresholdRamp) public thresholdRamp;
     mapping(address token => uint256) internal _idPlusOne;
     mapping(address account => Position) internal _positions;
@@ -51,8 +56,13 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
     mapping(address account => mapping(address operator => bool)) public override isOperator;
 
     Accumulator internal _acc;
-    uint256 public feePerSecond; // [ray]
-    uint256 public override totalNormalisedDebt; // [wad]
+    /// @dev Read together by every fee accrual and debt change, one slot.
+    struct Totals {
+        uint160 normalisedDebt; // [wad] sum of every position's art (each a uint128)
+        uint96 feePerSecond; // [ray] <= MAX_FEE_PER_SECOND < 2**91
+    }
+
+    Totals internal _totals;
     uint256 public override dust; // [wad]
     uint256 public override debtCeiling; // [wad]
     uint40 public minRampDuration; // [seconds]
@@ -67,8 +77,8 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
         debtToken = debtToken_;
         buffer = buffer_;
         oracle = oracle_;
-        _acc = Accumulator({rate: uint192(RAY), lastAccrual: uint40(block.timestamp)});
-        feePerSecond = RAY;
+        _acc = Accumulator({rate: uint192(RAY), lastAccrual: uint40(block.timestamp), collateralCount: 0, rampMask: 0});
+        _totals.feePerSecond = uint96(RAY);
         minRampDuration = 1 days;
     }
 
@@ -136,13 +146,13 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
         if (borrowingPaused) revert BorrowingPaused();
 
         uint256 r = _accrue();
-        uint256 totalBefore = _totalDebt(totalNormalisedDebt, r);
+        uint256 totalBefore = _totalDebt(_totals.normalisedDebt, r);
         uint256 dart = FPM.mulDivUp(amount, RAY, r); // round up: the account owes at least `amount`
         Position storage pos = _positions[account];
         uint256 art = pos.art + dart;
-        uint256 totalArt = totalNormalisedDebt + dart;
+        uint256 totalArt = _totals.normalisedDebt + dart;
         pos.art = _toUint128(art);
-        totalNormalisedDebt = totalArt;
+        _totals.normalisedDebt = _toUint160(totalArt);
 
         uint256 totalAfter = _totalDebt(totalArt, r);
         if (totalAfter > debtCeiling) revert DebtCeilingExceeded(debtCeiling, totalAfter);
@@ -177,10 +187,10 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
             uint256 remaining = FPM.mulDivUp(art - dart, r, RAY);
             if (remaining < dust) revert DustDebt(remaining, dust);
         }
-        uint256 totalArt = totalNormalisedDebt;
+        uint256 totalArt = _totals.normalisedDebt;
         uint256 totalBefore = _totalDebt(totalArt, r);
         totalArt -= dart;
-        totalNormalisedDebt = totalArt;
+        _totals.normalisedDebt = uint160(totalArt); // below the stored value
         pos.art = uint128(art - dart);
 
         debtToken.burn(msg.sender, repaid);
@@ -227,11 +237,11 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
     ) external onlyRole(ENGINE_ROLE) nonReentrant returns (uint256 debtRemoved) {
         Position storage pos = _positions[account];
         uint256 r = _accrue();
-        uint256 totalArt = totalNormalisedDebt;
+        uint256 totalArt = _totals.normalisedDebt;
         uint256 totalBefore = _totalDebt(totalArt, r);
         pos.art -= _toUint128(art);
         totalArt -= art;
-        totalNormalisedDebt = totalArt;
+        _totals.normalisedDebt = uint160(totalArt); // below the stored value
         debtRemoved = totalBefore - _totalDebt(totalArt, r);
 
         uint16 mask = pos.mask;
@@ -304,7 +314,7 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
         Position memory pos = _positions[account];
         uint256 r = currentRate();
         uint256 dart = _artRoom(_borrowLimitView(account, pos.mask), r, pos.art);
-        uint256 ceilingDart = _artRoom(debtCeiling, r, totalNormalisedDebt);
+        uint256 ceilingDart = _artRoom(debtCeiling, r, _totals.normalisedDebt);
         if (ceilingDart < dart) dart = ceilingDart;
         // The largest x with ceil(x * RAY / r) <= dart.
         uint256 amount = FPM.fullMulDiv(dart, r, RAY);
@@ -340,7 +350,7 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
 
     /// @inheritdoc IVault
     function totalDebt() external view returns (uint256) {
-        return _totalDebt(totalNormalisedDebt, _acc.rate);
+        return _totalDebt(_totals.normalisedDebt, _acc.rate);
     }
 
     /// @inheritdoc IVault
@@ -352,12 +362,27 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
     function currentRate() public view returns (uint256) {
         Accumulator memory acc = _acc;
         if (acc.lastAccrual >= block.timestamp) return acc.rate; // >=: an eth_call on a node mid-block may see a stale timestamp
-        return FPM.mulDivUp(FPM.rpow(feePerSecond, block.timestamp - acc.lastAccrual, RAY), acc.rate, RAY);
+        return FPM.mulDivUp(FPM.rpow(_totals.feePerSecond, block.timestamp - acc.lastAccrual, RAY), acc.rate, RAY);
+    }
+
+    /// @inheritdoc IVault
+    function totalNormalisedDebt() external view returns (uint256) {
+        return _totals.normalisedDebt;
+    }
+
+    /// @notice The stability fee: the accumulator's growth per second [ray].
+    function feePerSecond() external view returns (uint256) {
+        return _totals.feePerSecond;
+    }
+
+    /// @inheritdoc IVault
+    function riskState() external view returns (bool, IOracleAdapter, uint256) {
+        return (shutdown, oracle, dust);
     }
 
     /// @inheritdoc IVault
     function collateralCount() external view returns (uint256) {
-        return _collaterals.length;
+        return _acc.collateralCount;
     }
 
     /// @inheritdoc IVault
@@ -383,12 +408,12 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
     {
         if (token == address(0)) revert ZeroAddress();
         if (_idPlusOne[token] != 0) revert CollateralAlreadyListed(token);
-        id = _collaterals.length;
+        id = _acc.collateralCount;
         if (id >= MAX_COLLATERALS) revert TooManyCollaterals();
         uint8 decimals = IERC20Metadata(token).decimals();
         if (decimals > 18) revert InvalidParameter("decimals", decimals, 0, 18);
         _checkRisk(maxLtv, threshold, penalty);
-        _collaterals.push(
+        _collaterals[id] = (
             CollateralConfig({
                 token: token,
                 decimals: decimals,
@@ -400,6 +425,7 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
                 totalSupplied: 0
             })
         );
+        _acc.collateralCount = uint8(id + 1);
         _idPlusOne[token] = id + 1;
         emit CollateralListed(id, token, decimals);
         emit ParameterSet("maxLtv", id, maxLtv);
@@ -429,9 +455,11 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
             if (rampDuration > MAX_RAMP) revert InvalidParameter("rampDuration", rampDuration, minRampDuration, MAX_RAMP);
             uint40 start = uint40(block.timestamp);
             thresholdRamp[id] = ThresholdRamp({from: current, to: threshold, start: start, end: start + rampDuration});
+            _acc.rampMask |= uint16(1 << id);
             emit ThresholdRampStarted(id, current, threshold, start, start + rampDuration);
         } else {
             delete thresholdRamp[id]; // raising makes every account healthier: at once
+            _acc.rampMask &= ~uint16(1 << id);
         }
         c.liquidationThreshold = threshold;
         emit ParameterSet("liquidationThreshold", id, threshold);
@@ -476,7 +504,7 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
     function setStabilityFee(uint256 fee) external onlyRole(GOVERNOR_ROLE) {
         if (fee < RAY || fee > MAX_FEE_PER_SECOND) revert InvalidParameter("feePerSecond", fee, RAY, MAX_FEE_PER_SECOND);
         _accrue(); // fees up to now at the old rate
-        feePerSecond = fee;
+        _totals.feePerSecond = uint96(fee); // <= MAX_FEE_PER_SECOND
         emit ParameterSet("feePerSecond", 0, fee);
     }
 
@@ -515,7 +543,7 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
     // --- Internal ---
 
     function _config(uint256 id) internal view returns (CollateralConfig storage) {
-        if (id >= _collaterals.length) revert UnknownCollateral(id);
+        if (id >= _acc.collateralCount) revert UnknownCollateral(id);
         return _collaterals[id];
     }
 
@@ -532,6 +560,7 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
     }
 
     function _currentThreshold(uint256 id, CollateralConfig storage c) internal view returns (uint64) {
+        if (_acc.rampMask & (1 << id) == 0) return c.liquidationThreshold; // never ramped since the last raise
         ThresholdRamp memory ramp = thresholdRamp[id];
         if (ramp.end <= block.timestamp) return c.liquidationThreshold;
         // Linear from `from` to `to`; while falling, round up (the account's favour: slower).
@@ -547,11 +576,13 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
         Accumulator memory acc = _acc;
         r = acc.rate;
         if (acc.lastAccrual >= block.timestamp) return r;
-        uint256 fee = feePerSecond;
+        uint256 fee = _totals.feePerSecond;
         uint256 newRate = fee == RAY ? r : FPM.mulDivUp(FPM.rpow(fee, block.timestamp - acc.lastAccrual, RAY), r, RAY);
-        _acc = Accumulator({rate: uint192(newRate), lastAccrual: uint40(block.timestamp)});
+        acc.rate = uint192(newRate);
+        acc.lastAccrual = uint40(block.timestamp);
+        _acc = acc;
         if (newRate != r) {
-            uint256 totalArt = totalNormalisedDebt;
+            uint256 totalArt = _totals.normalisedDebt;
             uint256 fees = _totalDebt(totalArt, newRate) - _totalDebt(totalArt, r);
             if (fees > 0) debtToken.mint(buffer, fees);
             emit FeesAccrued(newRate, fees);
@@ -635,6 +666,11 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
         IERC20(c.token).safeTransfer(to, amount);
         emit CollateralConfiscated(account, id, amount, to);
         return mask;
+    }
+
+    function _toUint160(uint256 x) internal pure returns (uint160) {
+        if (x > type(uint160).max) revert InvalidParameter("uint160", x, 0, type(uint160).max);
+        return uint160(x);
     }
 
     function _toUint128(uint256 x) internal pure returns (uint128) {

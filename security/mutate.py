@@ -127,11 +127,13 @@ def apply(copy: Path, m: Mutant) -> None:
     path.write_text(text.replace(m.find, m.replace))
 
 
-def run_one(m: Mutant, log_dir: Path) -> tuple[str, float, str]:
+def run_one(m: Mutant, log_dir: Path, mutate: bool = True) -> tuple[str, float, str]:
+    """Apply `m` (unless `mutate` is false: the baseline) in a fresh copy and run its tests."""
     started = time.time()
     with tempfile.TemporaryDirectory(prefix=f"unwind-mutant-{m.name}-") as tmp:
         copy = make_copy(Path(tmp))
-        apply(copy, m)
+        if mutate:
+            apply(copy, m)
         env = env_for(copy)
         comp = subprocess.run(["ape", "compile"], cwd=copy, env=env, capture_output=True, text=True)
         if comp.returncode != 0:
@@ -153,6 +155,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("names", nargs="*", help="mutants to run (default: all)")
     ap.add_argument("--list", action="store_true")
+    ap.add_argument("--no-baseline", action="store_true",
+                    help="skip the first run of the test subsets on the unmutated copy (which must pass, "
+                         "or a 'kill' would mean nothing)")
     args = ap.parse_args(argv)
     by_name = {m.name: m for m in MUTANTS}
     if args.list:
@@ -166,6 +171,15 @@ def main(argv=None) -> int:
     log_dir = ROOT / ".build" / "mutation"
     log_dir.mkdir(parents=True, exist_ok=True)
     results = []
+    if not args.no_baseline:
+        tests = tuple(dict.fromkeys(t for m in chosen for t in m.tests))
+        base = Mutant("baseline", "", "", "", tests, "no mutation: the subsets must pass as the project is")
+        print(f"baseline: {' '.join(tests)} on the unmutated copy ...", flush=True)
+        verdict, secs, detail = run_one(base, log_dir, mutate=False)
+        print(f"  {'passed' if verdict == 'SURVIVED' else verdict} in {secs:.0f} s", flush=True)
+        if verdict != "SURVIVED":
+            print(detail)
+            raise SystemExit("mutation check: the test subsets fail WITHOUT a mutant; fix them first")
     for m in chosen:
         print(f"mutant {m.name}: {m.why} ({m.file}); running {' '.join(m.tests)} ...", flush=True)
         verdict, secs, detail = run_one(m, log_dir)

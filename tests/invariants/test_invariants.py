@@ -471,6 +471,8 @@ class UnwindMachine(RuleBasedStateMachine):
         return False
 
     def do_liquidate(self, acct: str):
+        if PROFILE.oracle_delay:
+            self.poke_all()  # as a keeper does: a due OSM hop happens before the health is judged
         view = read(self.w)
         h = model_health(self.w, view.held[acct], view.art[acct], view.rate, view.quotes, view.config)
         eng = self.c["engine"]

@@ -39,7 +39,7 @@ from inv_driver import MAX_UINT, RAY, WAD, Driver, Reverted
 from eth_utils import keccak
 from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from inv_profiles import current
 
 from unwind.deploy import deploy_system
@@ -549,16 +549,18 @@ class UnwindMachine(RuleBasedStateMachine):
         active = self.c["auction"].functions.list().call()
         return active[i % len(active)] if active else None
 
-    @precondition(lambda self: self.before.active)
     @rule(i=st.integers(0, 20), frac=st.sampled_from([1.0, 1.0, 0.5, 0.2]), wait=st.sampled_from([0, 0, 300, 800, 1100]))
     def take_rule(self, i, frac, wait):
-        self.take(i, frac, wait)
+        # No @precondition on chain state: hypothesis must draw the same data when it replays an
+        # example (the chain's timestamps drift with wall time), so an empty auction list is a no-op.
+        if self.before.active:
+            self.take(i, frac, wait)
 
-    @precondition(lambda self: self.before.active)
     @rule(i=st.integers(0, 20), wait=st.sampled_from([700, 900, 1100, 1150]))
     def take_late(self, i, wait):
         """Take it all late on the curve, between the price that covers the tab and the floor."""
-        self.take(i, 1.0, wait)
+        if self.before.active:
+            self.take(i, 1.0, wait)
 
     def take(self, i, frac, wait, only=None):
         self.kind = "take"
@@ -631,10 +633,10 @@ class UnwindMachine(RuleBasedStateMachine):
         floor = -(-ref * (WAD - params[6]) // WAD)
         return elapsed > params[5] or price < floor
 
-    @precondition(lambda self: self.before.active)
     @rule(i=st.integers(0, 20), wait=st.sampled_from([0, 1300, 1300, 2500, 7300]))
     def redo_rule(self, i, wait):
-        self.redo(i, wait)
+        if self.before.active:
+            self.redo(i, wait)
 
     def redo(self, i, wait, only=None):
         self.kind = "redo"

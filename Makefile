@@ -23,13 +23,15 @@ VENV_STAMP   := $(VENV)/.unwind-installed
 NODE_STAMP   := $(ROOT)/node_modules/.unwind-installed
 SOLC_BIN     := $(SOLCX_BINARY_PATH)/solc-v$(SOLC_VERSION)
 
-.PHONY: help setup test demo fuzz bench compile clean distclean
+.PHONY: help setup test demo fuzz bench compile slither mutation clean distclean
 
 help:
 	@echo "make demo   set up, start a local anvil, deploy Unwind and run the main story"
 	@echo "make test   set up and run the whole test suite (ape test) against anvil"
 	@echo "make fuzz   the suite with the deep hypothesis profile (UNWIND_PROFILE=deep)"
 	@echo "make bench  gas per operation as JSON under bench/results/ (keeper scale and crash replay: issue 8)"
+	@echo "make slither     static analysis; fails on any finding not triaged in security/slither-triage.json"
+	@echo "make mutation    apply named mutants to a copy of the project; fails if the tests miss one"
 
 # --- set-up -------------------------------------------------------------------------------
 
@@ -84,6 +86,12 @@ fuzz: setup
 
 bench: setup
 	ape run gas --out bench/results/gas.json
+
+slither: setup
+	python security/slither_check.py
+
+mutation: setup
+	python security/mutate.py $(MUTANTS)
 
 clean:
 	rm -rf $(BUILD) .pytest_cache bench/results/*.tmp

@@ -30,8 +30,17 @@ import {IOracleAdapter} from "./IOracleAdapter.sol";
 ///         shutdown or a broken oracle; withdrawing from an account without debt needs no price.
 ///         Debt is 0 or at least `dust`. Every external entry is non-reentrant.
 ///
-///         Known pitfalls: fee-on-transfer and rebasing tokens are refused (a deposit that
-///         delivers less than `amount` reverts); at most 16 collateral types.
+///         TOKENS. Collateral must be a plain ERC-20: balances move only by transfers, and a
+///         transfer delivers exactly what it says. Tokens without return values and tokens
+///         that return false are handled (SafeERC20); a transfer hook cannot re-enter (every
+///         entry is non-reentrant). A fee-on-transfer token is refused at deposit (it delivers
+///         less than `amount`). What code cannot see before it happens, a rebasing balance, is
+///         declared by governance before listing (`declareTokenBehaviour`): a token declared
+///         REBASING or FEE_ON_TRANSFER is refused at listing (`UnsupportedToken`). A listed token
+///         is thereby declared plain, and the vault enforces it: a deposit that finds the vault
+///         holding less of the token than its accounting (a negative rebase) is refused
+///         (`CollateralBalanceShort`), so no new collateral joins a short pool. Known pitfall: at
+///         most 16 collateral types.
 interface IVault {
     // --- Types ---
 
@@ -82,6 +91,8 @@ interface IVault {
     error ShutdownActive();
     error InvalidParameter(string name, uint256 value, uint256 min, uint256 max);
     error RampTooFast(uint256 duration, uint256 minDuration);
+    error UnsupportedToken(address token, uint8 behaviour);
+    error CollateralBalanceShort(address token, uint256 balance, uint256 accounted);
 
     // --- Events ---
 
@@ -96,6 +107,7 @@ interface IVault {
     event OperatorSet(address indexed account, address indexed operator, bool authorized);
     event FeesAccrued(uint256 rate, uint256 fees);
     event ParameterSet(bytes32 indexed name, uint256 indexed id, uint256 value);
+    event TokenBehaviourDeclared(address indexed token, uint8 behaviour);
     event ThresholdRampStarted(uint256 indexed id, uint64 from, uint64 to, uint40 start, uint40 end);
     event BorrowingPausedSet(bool paused);
     event ShutdownStarted();
@@ -202,7 +214,15 @@ interface IVault {
 
     // --- Governance (GOVERNOR_ROLE, behind the timelock) ---
 
-    /// @notice List a collateral. Requires maxLtv < liquidationThreshold < 1 and penalty <= 25%.
+    /// @notice Declare how a token behaves before it is listed (bit flags: 1 REBASING, 2
+    ///         FEE_ON_TRANSFER, 4 TRANSFER_HOOKS). Refused once the token is listed.
+    function declareTokenBehaviour(address token, uint8 behaviour) external;
+
+    /// @notice The declared behaviour flags of a token (0: plain).
+    function tokenBehaviour(address token) external view returns (uint8);
+
+    /// @notice List a collateral. Requires maxLtv < liquidationThreshold < 1 and penalty <= 25%,
+    ///         and a token not declared REBASING or FEE_ON_TRANSFER (`UnsupportedToken`).
     function listCollateral(
         address token,
         uint64 maxLtv,

@@ -7,7 +7,8 @@
 //   --version                      version banner that py-solc-x and forge parse
 //   --standard-json                Standard JSON in on stdin, Standard JSON out on stdout (only)
 //   --base-path/--include-path/--allow-paths   where imports are looked up
-//   --combined-json a,b,c FILE...  for tools (slither) that compile bare files
+//   --combined-json a,b,c FILE...  for tools (slither) that compile bare files; prefix=target
+//                                  arguments are import remappings (slither's --solc-remaps)
 // Any other flag is accepted and ignored, so a caller's extra options never break a build.
 'use strict';
 
@@ -22,7 +23,7 @@ function loadCompiler() {
 }
 
 function parseArgs(argv) {
-  const opts = { basePath: null, includePaths: [], allowPaths: [], files: [], flags: new Set(), combined: null };
+  const opts = { basePath: null, includePaths: [], allowPaths: [], files: [], flags: new Set(), combined: null, remappings: [] };
   const takesValue = new Set([
     '--base-path', '--include-path', '--allow-paths', '--combined-json', '--output-dir', '-o',
     '--evm-version', '--optimize-runs', '--libraries', '--model-checker-engine', '--pretty-json',
@@ -44,7 +45,7 @@ function parseArgs(argv) {
       case '--combined-json': opts.combined = String(value).split(','); break;
       default:
         if (arg.startsWith('-')) opts.flags.add(arg);
-        else if (arg.includes('=') && !arg.startsWith('/')) { /* remapping prefix=target */ opts.flags.add(arg); }
+        else if (arg.includes('=') && !arg.startsWith('/')) { /* remapping prefix=target */ opts.remappings.push(arg); }
         else opts.files.push(arg);
     }
   }
@@ -87,7 +88,7 @@ function combinedJson(solc, opts) {
     sources[file] = { content: fs.readFileSync(file, 'utf8') };
   }
   const outputSelection = { '*': { '': ['ast'], '*': ['abi', 'evm.bytecode', 'evm.deployedBytecode', 'metadata', 'userdoc', 'devdoc', 'evm.methodIdentifiers', 'storageLayout'] } };
-  const input = { language: 'Solidity', sources, settings: { outputSelection } };
+  const input = { language: 'Solidity', sources, settings: { outputSelection, remappings: opts.remappings } };
   const out = JSON.parse(solc.compile(JSON.stringify(input), { import: makeReader(opts) }));
   const errors = (out.errors || []).filter((e) => e.severity === 'error');
   for (const e of out.errors || []) process.stderr.write((e.formattedMessage || e.message) + '\n');

@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Governed} from "../governance/Governed.sol";
 import {IDebtToken} from "../../interfaces/IDebtToken.sol";
 import {ILiquidityBuffer} from "../../interfaces/ILiquidityBuffer.sol";
@@ -43,7 +44,7 @@ contract LiquidityBuffer is ILiquidityBuffer, Governed, ReentrancyGuardTransient
         if (to == address(0)) revert ZeroAddress();
         uint256 held = surplus();
         uint256 fromSurplus = amount < held ? amount : held;
-        if (fromSurplus > 0) debtToken.transfer(to, fromSurplus);
+        if (fromSurplus > 0) SafeERC20.safeTransfer(debtToken, to, fromSurplus);
         uint256 minted = amount - fromSurplus;
         if (minted > 0) {
             debtToken.mint(to, minted);
@@ -70,7 +71,7 @@ contract LiquidityBuffer is ILiquidityBuffer, Governed, ReentrancyGuardTransient
         uint256 held = surplus();
         uint256 available = badDebt == 0 && held > surplusFloor ? held - surplusFloor : 0;
         if (amount > available) revert SurplusLocked(available, amount);
-        debtToken.transfer(to, amount);
+        SafeERC20.safeTransfer(debtToken, to, amount);
         emit SurplusWithdrawn(to, amount);
     }
 

@@ -29,10 +29,12 @@ contract FlashTaker is IUnwindTaker {
     error NotAuction(address caller);
     error NotOwner(address taker);
     error InsufficientProceeds(uint256 proceeds, uint256 needed);
+    error ZeroAddress();
 
     event FlashTake(address indexed collateral, uint256 amount, uint256 owe, uint256 proceeds);
 
     constructor(address auction_, address owner_, IERC20 debtToken_) {
+        if (auction_ == address(0) || owner_ == address(0) || address(debtToken_) == address(0)) revert ZeroAddress();
         auction = auction_;
         owner = owner_;
         debtToken = debtToken_;

@@ -25,6 +25,8 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
     uint256 internal constant MAX_FEE_PER_SECOND = 1_000000021979553151239153027;
     uint256 internal constant MAX_DUST = 1_000_000e18; // [wad]
     uint40 internal constant MAX_RAMP = 90 days;
+    uint8 internal constant REBASING = 1;
+    uint8 internal constant FEE_ON_TRANSFER = 2;
 
     bytes32 public constant ENGINE_ROLE = keccak256("ENGINE_ROLE");
     bytes32 public constant AUCTION_ROLE = keccak256("AUCTION_ROLE");
@@ -54,6 +56,7 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
     mapping(address account => Position) internal _positions;
     mapping(address account => mapping(uint256 id => uint256)) internal _collateralOf; // [token units]
     mapping(address account => mapping(address operator => bool)) public override isOperator;
+    mapping(address token => uint8) public override tokenBehaviour;
 
     Accumulator internal _acc;
     /// @dev Read together by every fee accrual and debt change, one slot.
@@ -102,8 +105,10 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
         IERC20 token = IERC20(c.token);
         uint256 before = token.balanceOf(address(this));
         token.safeTransferFrom(msg.sender, address(this), amount);
-        uint256 received = token.balanceOf(address(this)) - before;
+        uint256 balance = token.balanceOf(address(this));
+        uint256 received = balance - before;
         if (received != amount) revert TransferAmountMismatch(address(token), amount, received);
+        if (balance < wouldBe) revert CollateralBalanceShort(address(token), balance, wouldBe);
 
         c.totalSupplied = uint128(wouldBe);
         _collateralOf[account][id] += amount;
@@ -401,6 +406,13 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
     // --- Governance ---
 
     /// @inheritdoc IVault
+    function declareTokenBehaviour(address token, uint8 behaviour) external onlyRole(GOVERNOR_ROLE) {
+        if (_idPlusOne[token] != 0) revert CollateralAlreadyListed(token);
+        tokenBehaviour[token] = behaviour;
+        emit TokenBehaviourDeclared(token, behaviour);
+    }
+
+    /// @inheritdoc IVault
     function listCollateral(address token, uint64 maxLtv, uint64 threshold, uint64 penalty, uint128 supplyCap)
         external
         onlyRole(GOVERNOR_ROLE)
@@ -408,6 +420,8 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
     {
         if (token == address(0)) revert ZeroAddress();
         if (_idPlusOne[token] != 0) revert CollateralAlreadyListed(token);
+        uint8 behaviour = tokenBehaviour[token];
+        if (behaviour & (REBASING | FEE_ON_TRANSFER) != 0) revert UnsupportedToken(token, behaviour);
         id = _acc.collateralCount;
         if (id >= MAX_COLLATERALS) revert TooManyCollaterals();
         uint8 decimals = IERC20Metadata(token).decimals();

@@ -1110,6 +1110,24 @@ def test_fee_on_transfer_token_is_refused(h, project, system, vault, deployer, a
     h.assert_identity()
 
 
+def test_declared_token_behaviour_is_enforced(h, project, system, vault, deployer, alice):
+    """Rebasing and fee-on-transfer tokens declared as such are refused at listing; a token listed
+    as plain that rebases down is refused at the next deposit (tests/security has the full set)."""
+    reb = project.RebasingToken.deploy("Rebasing", "REB", 18, sender=deployer)
+    h.govern(vault, "declareTokenBehaviour", reb, 1)
+    with reverts(vault.UnsupportedToken, token=reb.address, behaviour=1):
+        h.govern(vault, "listCollateral", reb, wad("0.5"), wad("0.6"), wad("0.1"), wad(1_000_000))
+    plain = project.RebasingToken.deploy("Quiet", "QRB", 18, sender=deployer)
+    h.govern(vault, "listCollateral", plain, wad("0.5"), wad("0.6"), wad("0.1"), wad(1_000_000))
+    pid = vault.collateralId(plain)
+    plain.mint(alice, wad(100), sender=alice)
+    plain.approve(vault, MAX_UINT, sender=alice)
+    vault.deposit(alice, pid, wad(40), sender=alice)
+    plain.rebase(WAD // 2, sender=deployer)  # the vault now holds 20 for 40 accounted
+    with reverts(vault.CollateralBalanceShort, token=plain.address, balance=wad(21), accounted=wad(41)):
+        vault.deposit(alice, pid, wad(1), sender=alice)
+
+
 # --- collateral listing and risk setters --------------------------------------------------------
 
 

@@ -17,8 +17,9 @@ The path (all chain time in 12-second blocks that the harness mines itself):
   the first congested block it follows EIP-1559 on its own until it has fallen back to the floor.
 - After the hour the price stays at 1,350 and blocks go on (at most `tail_blocks`) until every
   auction has ended and no account is liquidatable.
-- Between two blocks the keepers get a fixed wall-clock slice (`slice_s`, default 1.5 s); the
-  harness then mines the next block whatever they have done.
+- Between two blocks the keepers get a fixed wall-clock slice (`slice_s`, default 1.0 s); the
+  harness then mines the next block whatever they have done. `keeper_behind_blocks` counts, per
+  keeper, the blocks mined before it had finished the previous one (its last_block gauge).
 
 Reported (from chain events and state, never from keeper logs): `debt_liquidated` (sum of
 Liquidate.debtClosed), `debt_into_auctions` (sum of Kick.tab: debt plus penalty),
@@ -40,7 +41,7 @@ from pathlib import Path
 from web3 import Web3
 
 from unwind.bench.chain import Anvil, free_port
-from unwind.bench.harness import data_of, event_topic, setup_bench, start_keeper, tx, wait_processed
+from unwind.bench.harness import calldata, data_of, event_topic, metrics, setup_bench, start_keeper, tx, wait_processed
 from unwind.keeper.runner import load_abis
 from unwind.params import WAD, default_params
 from unwind.story import fund_with_debt_tokens
@@ -83,7 +84,7 @@ def debts_for(n: int) -> list[int]:
     return [int(weighted / (lo + (hi - lo) * (i + Decimal("0.5")) / n) * WAD) // 10**12 * 10**12 for i in range(n)]
 
 
-def run(project, accounts, param_set: str = "static", n_accounts: int = 500, slice_s: float = 1.5,
+def run(project, accounts, param_set: str = "static", n_accounts: int = 500, slice_s: float = 1.0,
         tail_blocks: int = 250, workdir: Path | None = None, log=print) -> dict:
     from ape import networks
 
@@ -126,7 +127,7 @@ def run(project, accounts, param_set: str = "static", n_accounts: int = 500, sli
             head = rpc.block_number()
             for proc, port in zip(procs, ports):
                 wait_processed(port, head, 60, proc)
-            series = _replay(bench, burner, fillers, borrowers, slice_s, tail_blocks, procs, log)
+            series = _replay(bench, burner, fillers, borrowers, slice_s, tail_blocks, procs, ports, log)
         finally:
             for proc in procs:
                 proc.stop()
@@ -142,13 +143,15 @@ def run(project, accounts, param_set: str = "static", n_accounts: int = 500, sli
     return result
 
 
-def _replay(bench, burner, fillers, borrowers, slice_s, tail_blocks, procs, log) -> dict:
+def _replay(bench, burner, fillers, borrowers, slice_s, tail_blocks, procs, ports, log) -> dict:
     s, rpc = bench.system, bench.rpc
     weth = s.collateral["WETH"]
     peek = data_of(s.oracle.peek, weth)
     nonces = {f: int(rpc("eth_getTransactionCount", f, "pending"), 16) for f in fillers}
     series = {"block": [], "t": [], "price": [], "reference": [], "base_fee_gwei": [], "gas_used": [],
               "running_auctions": []}
+    burn = calldata("burn(uint256)", ["uint256"], [FILLER_TX_GAS - 60_000])
+    behind = [0] * len(procs)  # blocks mined before a keeper had finished the previous one
     first = None
     count_data = data_of(s.auction.count)
     for i in range(CRASH_BLOCKS + tail_blocks + 1):
@@ -157,9 +160,12 @@ def _replay(bench, burner, fillers, borrowers, slice_s, tail_blocks, procs, log)
         if i in CONGESTION:
             for j in range(FILL_GAS // FILLER_TX_GAS):
                 f = fillers[j % len(fillers)]
-                txs.append(tx(f, burner.address, data_of(burner.burn, FILLER_TX_GAS - 60_000), FILLER_TX_GAS,
+                txs.append(tx(f, burner.address, burn, FILLER_TX_GAS,
                               FILLER_FEES, nonce=nonces[f]))
                 nonces[f] += 1
+        if first is not None:
+            for j, port in enumerate(ports):
+                behind[j] += metrics(port).get("unwind_keeper_last_block", -1) < series["block"][-1]
         bench.send(txs)
         if i < CONGESTION.start or (i >= CONGESTION.stop and series["base_fee_gwei"][-1] * 1e9 <= BASE_FEE_FLOOR):
             rpc("anvil_setNextBlockBaseFeePerGas", hex(BASE_FEE_FLOOR))
@@ -187,6 +193,7 @@ def _replay(bench, burner, fillers, borrowers, slice_s, tail_blocks, procs, log)
                 break
         time.sleep(slice_s)
     series["first_block"] = first
+    series["keeper_behind_blocks"] = behind
     return series
 
 
@@ -246,6 +253,7 @@ def _collect(bench, url, series, borrowers, buffer_bad0, keepers) -> dict:
         "blocks": len(series["block"]),
         "crash_blocks": CRASH_BLOCKS,
         "congested_blocks": [CONGESTION.start, CONGESTION.stop - 1],
+        "keeper_behind_blocks": series["keeper_behind_blocks"],
         "identity_holds": s.debt_token.totalSupply() == s.vault.totalDebt() + s.auction.totalDebt()
         + s.buffer.badDebt(),
         "series": series,

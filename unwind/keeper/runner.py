@@ -17,12 +17,12 @@ from pathlib import Path
 
 from eth_account import Account
 from web3 import Web3
-from web3.exceptions import ContractLogicError, TransactionNotFound, Web3Exception
+from web3.exceptions import ContractLogicError, TransactionNotFound, Web3Exception, Web3RPCError
 from web3.logs import DISCARD
 
 from unwind.keeper.gas import FeeCapReached, Fees, GasPolicy
 from unwind.keeper.health import CollateralState, MarketState
-from unwind.keeper.index import PositionIndex, ReorgTooDeep, delta_from_event
+from unwind.keeper.index import LogDecoder, PositionIndex, ReorgTooDeep
 from unwind.keeper.metrics import KeeperMetrics
 from unwind.keeper.nonces import NonceBook, Pending
 from unwind.keeper.strategy import gas_cost_in_debt, plan_bid, plan_flash_bid, scan, size_take
@@ -120,6 +120,7 @@ class Keeper:
         )
         cfg.markets = {k.lower(): v for k, v in cfg.markets.items()}
         self.index = PositionIndex()
+        self._decoder = LogDecoder(abis["vault"])
         self.nonces = NonceBook(cfg.state_file, self.account.address)
         self.gas = GasPolicy(max_fee_cap=cfg.max_gas_price, priority_fee=cfg.priority_fee)
         self.summary = Summary()
@@ -227,13 +228,12 @@ class Keeper:
         self._mark_head(head)
 
     def _apply_logs(self, lo: int, hi: int, head_hash) -> None:
-        logs = self.w3.eth.get_logs({"fromBlock": lo, "toBlock": hi, "address": self.c["vault"].address})
+        logs = self._raw("eth_getLogs", [{"fromBlock": hex(lo), "toBlock": hex(hi), "address": self.c["vault"].address}])
         by_block: dict[int, tuple[str, list]] = {}
-        events = self.c["vault"].events
         for entry in logs:
-            delta = self._decode(events, entry)
-            number = entry["blockNumber"]
-            blk = by_block.setdefault(number, (entry["blockHash"].to_0x_hex(), []))
+            delta = self._decoder.delta(entry)
+            number = int(entry["blockNumber"], 16)
+            blk = by_block.setdefault(number, (entry["blockHash"].lower(), []))
             if delta:
                 blk[1].append(delta)
         for number in sorted(by_block):
@@ -241,22 +241,15 @@ class Keeper:
                 continue
             self.index.apply_block(number, by_block[number][0], by_block[number][1])
 
-    def _decode(self, events, entry):
-        topic = entry["topics"][0]
-        for name in ("Deposit", "Withdraw", "Borrow", "Repay", "Confiscate", "CollateralConfiscated",
-                     "CollateralReturned"):
-            event = getattr(events, name)
-            if topic == self._topic(name):
-                return delta_from_event(name, event().process_log(entry)["args"])
-        return None
-
-    def _topic(self, name: str):
-        cache = self.__dict__.setdefault("_topics", {})
-        if name not in cache:
-            abi = next(a for a in self.c["vault"].abi if a.get("type") == "event" and a["name"] == name)
-            sig = f"{name}({','.join(i['type'] for i in abi['inputs'])})"
-            cache[name] = Web3.keccak(text=sig)
-        return cache[name]
+    def _raw(self, method: str, params: list):
+        """A request without web3's result formatting (bulk data: the logs of every account), counted
+        like every other request."""
+        self.rpc_calls += 1
+        self.metrics.rpc_calls.inc()
+        response = self.w3.provider.make_request(method, params)
+        if response.get("error"):
+            raise Web3RPCError(f"{method}: {response['error']}")
+        return response["result"]
 
     def _mark_head(self, head: int) -> None:
         """Journal the head block (even without events) so a reorg below it is seen, and keep its

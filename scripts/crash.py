@@ -1,6 +1,6 @@
 """`ape run crash`: the crash replay (issue 8) on its own anvil, as JSON and a PNG.
 
-    ape run crash [--params static] [--slice 1.5] [--out bench/results/crash.json]
+    ape run crash [--params static] [--slice 1.0] [--out bench/results/crash.json]
 
 The JSON keeps one entry per parameter set under "runs", so a run with another set (issue 9)
 sits next to this one; the plot goes to bench/results/crash-<set>.png. See
@@ -21,7 +21,7 @@ from unwind.bench.plots import plot_crash
 @click.option("--params", "param_set", type=click.Choice(sorted(crash.PARAM_SETS)), default="static",
               show_default=True, help="risk-parameter set to replay the crash with")
 @click.option("--accounts", "n_accounts", type=click.IntRange(min=1), default=500, show_default=True)
-@click.option("--slice", "slice_s", type=float, default=1.5, show_default=True,
+@click.option("--slice", "slice_s", type=float, default=1.0, show_default=True,
               help="wall-clock seconds the keepers get between two blocks")
 @click.option("--tail", "tail_blocks", type=click.IntRange(min=0), default=250, show_default=True,
               help="most blocks mined after the crash hour while auctions are still running")

@@ -226,14 +226,16 @@ def _collect(bench, url, series, borrowers, buffer_bad0, keepers) -> dict:
                       "over_ref": sale_price / ref_by_block[b], "over_market": sale_price / price_by_block[b],
                       "owe": t["args"]["owe"] / WAD, "taker": t["args"]["taker"]})
     into = sum(k["args"]["tab"] for k in kicks)
+    closed = sum(e["args"]["debtClosed"] for e in liqs)
     repaid = sum(t["args"]["owe"] for t in takes)
     unsafe_left = sum(1 for h in bench.health(borrowers) if h < WAD)
     max_discount = bench.system.params.collaterals[0].auction.max_discount / WAD
     return {
-        "debt_liquidated": sum(e["args"]["debtClosed"] for e in liqs) / WAD,
+        "debt_liquidated": closed / WAD,
         "debt_into_auctions": into / WAD,
         "repaid_by_auctions": repaid / WAD,
         "recovery_ratio": repaid / into if into else None,
+        "repaid_over_debt_liquidated": repaid / closed if closed else None,  # penalty not counted as owed
         "bad_debt": (s.buffer.badDebt() - buffer_bad0) / WAD,
         "shortfall": sum(e["args"]["shortfall"] for e in ends) / WAD,
         "min_sale_over_ref": min((x["over_ref"] for x in sales), default=None),

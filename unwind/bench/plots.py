@@ -52,7 +52,7 @@ def plot_crash(result: dict, path: Path) -> None:
     ax3.set_ylabel("base fee [gwei]")
     h1, l1 = ax2.get_legend_handles_labels()
     h2, l2 = ax3.get_legend_handles_labels()
-    ax2.legend(h1 + h2, l1 + l2, loc="lower right", fontsize=8)
+    ax2.legend(h1 + h2, l1 + l2, loc="lower left", fontsize=8)
     fig.tight_layout()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

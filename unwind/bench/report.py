@@ -107,6 +107,6 @@ def print_table(results: Path, markdown: bool = False) -> bool:
         for r in table:
             style = {True: "green", False: "bold red", None: ""}[r.ok]
             t.add_row(r.area, r.figure, r.value, r.target, f"[{style}]{verdict[r.ok]}[/]" if style else "")
-        Console().print(t)
+        Console(width=max(Console().width, 110)).print(t)
     missing = any(r.value == "missing" for r in table)
     return not missing and all(r.ok is not False for r in table)

@@ -21,7 +21,7 @@ from unwind.bench.plots import plot_crash
 @click.option("--params", "param_set", type=click.Choice(sorted(crash.PARAM_SETS)), default="static",
               show_default=True, help="risk-parameter set to replay the crash with")
 @click.option("--accounts", "n_accounts", type=click.IntRange(min=1), default=500, show_default=True)
-@click.option("--slice", "slice_s", type=float, default=1.0, show_default=True,
+@click.option("--slice", "slice_s", type=click.FloatRange(min=0.1), default=1.0, show_default=True,
               help="wall-clock seconds the keepers get between two blocks")
 @click.option("--tail", "tail_blocks", type=click.IntRange(min=0), default=250, show_default=True,
               help="most blocks mined after the crash hour while auctions are still running")

@@ -16,9 +16,9 @@ from unwind.bench import keeper_scale
 
 @click.command()
 @click.option("--sizes", default="1000,10000", show_default=True, help="numbers of accounts, comma-separated")
-@click.option("--slice", "slice_s", type=float, default=2.0, show_default=True,
+@click.option("--slice", "slice_s", type=click.FloatRange(min=0.1), default=2.0, show_default=True,
               help="wall-clock seconds the keeper gets between two blocks")
-@click.option("--batch-size", type=int, default=25, show_default=True, help="keeper --batch-size")
+@click.option("--batch-size", type=click.IntRange(min=1), default=25, show_default=True, help="keeper --batch-size")
 @click.option("--out", default="bench/results/keeper_scale.json", show_default=True)
 @click.option("--workdir", type=click.Path(path_type=Path), default=None, help="logs of anvil and keepers")
 def cli(sizes, slice_s, batch_size, out, workdir):

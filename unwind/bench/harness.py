@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 import urllib.request
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 
 from eth_utils import keccak, to_checksum_address
@@ -20,7 +19,6 @@ from eth_utils import keccak, to_checksum_address
 from unwind.bench.chain import Rpc
 from unwind.deploy import System, deploy_system, feed_answer
 from unwind.keeper.process import KeeperProcess, write_record
-from unwind.params import WAD
 
 HIGH_FEE = {"maxFeePerGas": hex(10_000 * 10**9), "maxPriorityFeePerGas": hex(3 * 10**9)}
 
@@ -157,11 +155,9 @@ def event_topic(contract, name: str) -> bytes:
 
 
 def setup_bench(project, accounts, rpc: Rpc, params=None) -> Bench:
-    """Deploy Unwind with Ape (automine on), then turn automine off for the benchmark."""
+    """Deploy Unwind with Ape while anvil still automines (the caller turns it off afterwards)."""
     operator = accounts.test_accounts[0]
-    system = deploy_system(project, operator, params)
-    bench = Bench(system, rpc, operator, project)
-    return bench
+    return Bench(deploy_system(project, operator, params), rpc, operator, project)
 
 
 # --- keepers ------------------------------------------------------------------------------
@@ -201,6 +197,3 @@ def wait_processed(port: int, block: int, timeout: float, keeper: KeeperProcess 
         time.sleep(0.05)
     return False
 
-
-def whole(amount: int) -> float:
-    return float(Decimal(amount) / Decimal(WAD))

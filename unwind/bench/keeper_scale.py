@@ -26,9 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from unwind.bench.chain import BLOCK_GAS_LIMIT, Anvil
+from unwind.bench.chain import BLOCK_GAS_LIMIT, Anvil, free_port
 from unwind.bench.harness import event_topic, metrics, setup_bench, start_keeper, wait_processed
-from unwind.bench.chain import free_port
 from unwind.params import WAD
 
 PRICE = 3000

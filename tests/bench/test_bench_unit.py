@@ -59,3 +59,10 @@ def test_report_judges_targets_and_never_passes_missing(tmp_path):
     assert table[("crash (static)", "bad_debt [uUSD]")].ok is True
     assert table[("crash (static)", "min_sale_over_ref")].ok is False
     assert table[("crash (static)", "recovery_ratio")].ok is True
+
+    cut_short = {"accounts": 500, "auctions": 120, "debt_liquidated": 1.0, "bad_debt": 0.0, "recovery_ratio": 0.99,
+                 "min_sale_over_ref": 0.9, "floor_over_ref": 0.8, "auctions_redone": 0, "auctions_running_at_end": 4}
+    (tmp_path / "crash.json").write_text(json.dumps({"runs": {"static": cut_short}}))
+    table = {(r.area, r.figure): r for r in rows(tmp_path)}
+    assert table[("crash (static)", "bad_debt [uUSD]")].ok is False, "not final while auctions run"
+    assert table[("crash (static)", "recovery_ratio")].ok is False

@@ -14,6 +14,7 @@ import click
 from ape import accounts, project
 
 from unwind.bench import crash
+from unwind.bench.report import write_json
 from unwind.bench.plots import plot_crash
 
 
@@ -38,7 +39,7 @@ def cli(param_set, n_accounts, slice_s, tail_blocks, out, workdir):
     plot_crash(result, png)
     result["plot"] = png.name
     runs[param_set] = result
-    out.write_text(json.dumps({"runs": runs, "method": crash.__doc__.strip()}, indent=1) + "\n")
+    write_json(out, {"runs": runs, "method": crash.__doc__.strip()})
     keys = ("debt_liquidated", "bad_debt", "recovery_ratio", "min_sale_over_ref", "auctions", "auctions_redone")
     for k in keys:
         click.echo(f"{k:20} {result[k]}")

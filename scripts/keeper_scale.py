@@ -5,13 +5,13 @@
 See unwind/bench/keeper_scale.py for what is measured and how.
 """
 
-import json
 from pathlib import Path
 
 import click
 from ape import accounts, project
 
 from unwind.bench import keeper_scale
+from unwind.bench.report import write_json
 
 
 @click.command()
@@ -29,6 +29,5 @@ def cli(sizes, slice_s, batch_size, out, workdir):
         raise click.BadParameter(f"{sizes!r}: expected positive integers separated by commas, e.g. 1000,10000")
     result = keeper_scale.run(project, accounts, ns, slice_s=slice_s, batch_size=batch_size, workdir=workdir,
                               log=click.echo)
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    Path(out).write_text(json.dumps(result, indent=2) + "\n")
+    write_json(Path(out), result)
     click.echo(f"written to {out}")

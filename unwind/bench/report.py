@@ -8,6 +8,7 @@ A missing file or key is reported as missing, not as a pass.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,19 @@ class Row:
     value: str
     target: str
     ok: bool | None  # None: not measured
+
+
+def write_json(path: Path, obj) -> None:
+    """Indented JSON whose innermost lists and objects (per-block series, one sale) sit on one
+    line each, so a committed result stays readable and its diffs short."""
+    text = json.dumps(obj, indent=1)
+    flat = lambda m: m.group(1) + " ".join(m.group(2).split()) + m.group(3)  # noqa: E731
+    text = re.sub(r"(\[)\s*([^\[\]{}]*?)\s*(\])", flat, text)
+    text = re.sub(r"(\{)\s*([^\[\]{}]*?)\s*(\})", flat, text)
+    if json.loads(text) != obj:  # a bracket inside a string was squeezed: keep the plain form
+        text = json.dumps(obj, indent=1)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(text + "\n")
 
 
 def _load(path: Path):

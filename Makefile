@@ -29,7 +29,7 @@ help:
 	@echo "make demo   set up, start a local anvil, deploy Unwind and run the main story"
 	@echo "make test   set up and run the whole test suite (ape test) against anvil"
 	@echo "make fuzz   the suite with the deep hypothesis profile (UNWIND_PROFILE=deep)"
-	@echo "make bench  gas per operation as JSON under bench/results/ (keeper scale and crash replay: issue 8)"
+	@echo "make bench  gas, keeper scale and crash replay (static and adaptive) as JSON + PNG under bench/results/, and a table"
 	@echo "make slither     static analysis; fails on any finding not triaged in security/slither-triage.json"
 	@echo "make mutation    apply named mutants to a copy of the project; fails if the tests miss one"
 
@@ -84,8 +84,12 @@ demo: setup
 fuzz: setup
 	UNWIND_PROFILE=deep ape test $(or $(TEST_ARGS),tests/)
 
+# Each benchmark starts its own anvil (keeper scale, crash replay) or ape's (gas); see README "Benchmarks".
 bench: setup
 	ape run gas --out bench/results/gas.json
+	ape run keeper_scale --out bench/results/keeper_scale.json
+	ape run crash --params static --out bench/results/crash.json
+	ape run bench_report --results bench/results
 
 slither: setup
 	python security/slither_check.py

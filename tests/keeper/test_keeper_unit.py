@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from unwind.keeper.gas import FeeCapReached, Fees, GasPolicy
 from unwind.keeper.health import MAX_UINT, RAY, WAD, CollateralState, MarketState, debt_of, health_of
-from unwind.keeper.index import Delta, Position, PositionIndex, ReorgTooDeep, delta_from_event
+from unwind.keeper.index import Delta, LogDecoder, Position, PositionIndex, ReorgTooDeep, delta_from_event
 from unwind.keeper.nonces import NonceBook, Pending
 from unwind.keeper.strategy import in_shard, plan_bid, scan
 
@@ -301,6 +301,41 @@ def test_events_become_deltas():
     assert delta_from_event("Repay", {"account": A, "amount": 99, "normalisedDebt": 90}).amount == -90
     assert delta_from_event("Confiscate", {"account": A, "normalisedDebt": 7, "debt": 8}).amount == -7
     assert delta_from_event("FeesAccrued", {"rate": RAY, "fees": 1}) is None
+
+
+_VAULT_EVENTS = [
+    {"type": "event", "name": "Deposit", "inputs": [
+        {"name": "account", "type": "address", "indexed": True}, {"name": "id", "type": "uint256", "indexed": True},
+        {"name": "payer", "type": "address", "indexed": True}, {"name": "amount", "type": "uint256", "indexed": False}]},
+    {"type": "event", "name": "Borrow", "inputs": [
+        {"name": "account", "type": "address", "indexed": True}, {"name": "receiver", "type": "address", "indexed": True},
+        {"name": "amount", "type": "uint256", "indexed": False},
+        {"name": "normalisedDebt", "type": "uint256", "indexed": False}]},
+]
+
+
+def _word_hex(value) -> str:
+    return format(int(value, 16) if isinstance(value, str) else value, "064x")
+
+
+def test_raw_logs_decode_like_the_abi_says():
+    # topic0 = keccak("Deposit(address,uint256,address,uint256)"), computed by hand-checked eth_utils
+    from eth_utils import keccak, to_checksum_address
+
+    decoder = LogDecoder(_VAULT_EVENTS)
+    deposit = {"topics": ["0x" + keccak(text="Deposit(address,uint256,address,uint256)").hex(),
+                          "0x" + _word_hex(A), "0x" + _word_hex(2), "0x" + _word_hex(B)],
+               "data": "0x" + _word_hex(5 * 10**18)}
+    assert decoder.delta(deposit) == Delta(to_checksum_address(A), "collateral", 5 * 10**18, 2)
+    borrow = {"topics": ["0x" + keccak(text="Borrow(address,address,uint256,uint256)").hex().upper().replace("0X", "0x"),
+                         "0x" + _word_hex(A), "0x" + _word_hex(B)],
+              "data": "0x" + _word_hex(1_000) + _word_hex(999)}
+    assert decoder.delta(borrow) == Delta(to_checksum_address(A), "debt", 999), "normalisedDebt, the second word"
+    other = {"topics": ["0x" + keccak(text="FeesAccrued(uint256,uint256)").hex()], "data": "0x" + _word_hex(1) * 2}
+    assert decoder.delta(other) is None
+    with pytest.raises(ValueError, match="one-word types"):
+        LogDecoder([{"type": "event", "name": "Deposit", "inputs": [
+            {"name": "account", "type": "address", "indexed": True}, {"name": "note", "type": "string"}]}])
 
 
 def test_apply_builds_positions():

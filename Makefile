@@ -89,6 +89,7 @@ bench: setup
 	ape run gas --out bench/results/gas.json
 	ape run keeper_scale --out bench/results/keeper_scale.json
 	ape run crash --params static --out bench/results/crash.json
+	ape run crash --params adaptive --out bench/results/crash.json
 	ape run bench_report --results bench/results
 
 slither: setup

@@ -12,3 +12,4 @@ import {LiquidityBuffer} from "../contracts/buffer/LiquidityBuffer.sol";
 import {OracleAdapter} from "../contracts/oracle/OracleAdapter.sol";
 import {Timelock} from "../contracts/governance/Timelock.sol";
 import {FlashTaker} from "../contracts/keeper/FlashTaker.sol";
+import {AdaptiveRisk} from "../contracts/risk/AdaptiveRisk.sol";

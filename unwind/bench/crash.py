@@ -36,6 +36,7 @@ from __future__ import annotations
 import tempfile
 import time
 from decimal import Decimal
+from dataclasses import replace
 from pathlib import Path
 
 from web3 import Web3
@@ -66,8 +67,15 @@ def static_params():
     return default_params()
 
 
-# Parameter sets the replay can run with (`--params NAME`); issue 9 adds an adaptive one.
-PARAM_SETS = {"static": static_params}
+def adaptive_params():
+    """The same defaults with AdaptiveRisk deployed (params.adaptive.enabled): the keepers sample
+    volatility and write the effective parameters as the crash unfolds (unwind/risk.py bands)."""
+    p = default_params()
+    return replace(p, adaptive=replace(p.adaptive, enabled=True))
+
+
+# Parameter sets the replay can run with (`--params NAME`).
+PARAM_SETS = {"static": static_params, "adaptive": adaptive_params}
 
 
 def price_at(block: int) -> Decimal:
@@ -132,6 +140,15 @@ def run(project, accounts, param_set: str = "static", n_accounts: int = 500, sli
             for proc in procs:
                 proc.stop()
         result = _collect(bench, anvil.url, series, borrowers, buffer_bad0, keepers)
+        if s.risk is not None:  # where the adaptive parameters ended up, and why
+            cid = s.ids["WETH"]
+            e = s.risk.effective(cid)
+            result["adaptive_final"] = {
+                "volatility": e.volatility / WAD, "band_position": e.position / WAD, "max_ltv": e.maxLtv / WAD,
+                "threshold_target": e.threshold / WAD, "auction_buffer": e.buffer / WAD,
+                "auction_duration_s": e.duration, "chip": e.chip / WAD,
+                "last_sample_at": s.risk.volState(cid).lastTime,
+            }
     result.update(
         param_set=param_set,
         params=_describe(params),
@@ -289,6 +306,7 @@ def _describe(params) -> dict:
     return {"collateral": c.symbol, "liquidation_threshold": c.liquidation_threshold / WAD,
             "penalty": c.penalty / WAD, "lot_margin": params.lot_margin / WAD,
             "target_health": params.target_health / WAD, "oracle_delay_s": params.oracle_delay,
+            "adaptive": params.adaptive.enabled,
             "auction": {"curve": a.curve, "buffer": a.buffer / WAD, "duration_s": a.duration,
                         "max_age_s": a.max_age, "max_discount": a.max_discount / WAD}}
 

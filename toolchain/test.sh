@@ -11,26 +11,26 @@ fi
 
 ape compile >/dev/null || { echo "unwind: ape compile failed (run it by hand to see why)" >&2; exit 1; }
 
-# Shard A: the process-heavy modules (scenario CLI runs, keeper processes, operator deploys as
-# subprocesses). Shard B: the rest, so a new test folder lands in B without editing this file.
+# Shard A: the process-heavy modules (scenario CLI runs, keeper processes). Shard B: the rest,
+# so a new test folder lands in B without editing this file.
 log_a="$(mktemp "${TMPDIR:-/tmp}/unwind-shard-a.XXXXXX")"
-ape test tests/scenarios tests/keeper tests/operator -p no:cacheprovider >"$log_a" 2>&1 &
+ape test tests/scenarios tests/keeper -p no:cacheprovider >"$log_a" 2>&1 &
 pid_a=$!
 trap 'kill "$pid_a" 2>/dev/null; rm -f "$log_a"' INT TERM
 
-echo "== shard B: tests/ except scenarios, keeper and operator (shard A runs alongside; its log follows)"
-ape test tests/ --ignore=tests/scenarios --ignore=tests/keeper --ignore=tests/operator -p no:cacheprovider
+echo "== shard B: tests/ except scenarios and keeper (shard A runs alongside; its log follows)"
+ape test tests/ --ignore=tests/scenarios --ignore=tests/keeper -p no:cacheprovider
 rc_b=$?
 
 wait "$pid_a"
 rc_a=$?
 echo
-echo "== shard A: tests/scenarios tests/keeper tests/operator"
+echo "== shard A: tests/scenarios tests/keeper"
 cat "$log_a"
 rm -f "$log_a"
 
 if [ "$rc_a" -ne 0 ] || [ "$rc_b" -ne 0 ]; then
-  echo "unwind: test shards failed (scenarios+keeper+operator: exit $rc_a, the rest: exit $rc_b)" >&2
+  echo "unwind: test shards failed (scenarios+keeper: exit $rc_a, the rest: exit $rc_b)" >&2
   exit 1
 fi
 echo "unwind: both test shards passed"

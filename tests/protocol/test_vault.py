@@ -28,6 +28,7 @@ from vault_helpers import (
     ZERO_ADDRESS,
     art_for_borrow,
     call_reverts,
+    threshold_ramp,
     debt_of,
     health_floor,
     max_borrow_model,
@@ -99,15 +100,6 @@ def pin_time(chain):
     """Make the next transaction run at the head block's timestamp, the one views (eth_call)
     use on anvil, so a view and the transaction that acts on it see the same fee accumulator."""
     chain.pending_timestamp = chain.blocks.head.timestamp
-
-
-def threshold_ramp(vault, cid) -> tuple:
-    """vault.thresholdRamp(cid) as (from, to, start, end). Read through web3: Ape 0.8.51 cannot
-    build a result struct with a field named `from` (a Python keyword)."""
-    from eth_abi import decode
-
-    raw = vault.provider.web3.eth.call({"to": vault.address, "data": vault.thresholdRamp.encode_input(cid)})
-    return tuple(decode(["uint64", "uint64", "uint40", "uint40"], bytes(raw)))
 
 
 def poke_all(system, deployer):

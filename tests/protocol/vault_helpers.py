@@ -213,3 +213,10 @@ def ramp_threshold(frm: int, to: int, start: int, end: int, now: int) -> int:
     if now >= end:
         return to
     return frm - (frm - to) * (now - start) // (end - start)
+
+
+def threshold_ramp(vault, cid) -> tuple:
+    """vault.thresholdRamp(cid) as (from, to, start, end). Read through web3: Ape 0.8.51 cannot
+    build a result struct with a field named `from` (a Python keyword)."""
+    raw = vault.provider.web3.eth.call({"to": vault.address, "data": vault.thresholdRamp.encode_input(cid)})
+    return tuple(abi_decode(["uint64", "uint64", "uint40", "uint40"], bytes(raw)))

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.oracle.oracle_helpers import reverts_with
+from tests.protocol.vault_helpers import threshold_ramp
 from unwind.params import RAY, WAD, wad
 from unwind.risk import Estimator, default_bands, effective
 
@@ -31,16 +32,6 @@ def sampled_path(h, risk, symbol, prices, dt):
         taken = ref.sample(ts, float(p))
         assert bool(list(receipt.decode_logs(risk.VolatilitySampled))) == taken
     return ref
-
-
-def ramp_of(vault, cid):
-    """The vault's threshold ramp (from, to, start, end); Ape cannot decode a field named `from`."""
-    from collections import namedtuple
-
-    from eth_abi import decode
-
-    raw = vault.provider.web3.eth.call({"to": vault.address, "data": vault.thresholdRamp.encode_input(cid)})
-    return namedtuple("Ramp", "start_value to start end")(*decode(["uint64", "uint64", "uint40", "uint40"], raw))
 
 
 def risk_config(risk):
@@ -143,8 +134,8 @@ def test_sync_writes_effective_parameters_within_bands(h, risk):
     p = h.s.auction.params(cid)
     assert p.buffer == band.buffer_at_high and p.duration == band.duration_at_high
     assert h.s.engine.chip() == band.chip_at_high
-    ramp = ramp_of(h.s.vault, cid)
-    assert ramp.to == band.lt_at_high
+    ramp = threshold_ramp(h.s.vault, cid)
+    assert ramp[1] == band.lt_at_high
     assert list(event.e) == list(e)  # the event carries the values and the volatility behind them
 
 
@@ -160,19 +151,19 @@ def test_threshold_only_falls_along_a_rate_limited_ramp(h, risk, alice):
     h.settle("WETH")
     assert h.s.vault.healthOf(alice) > WAD
     risk.sync(cid, sender=h.deployer)
-    ramp = ramp_of(h.s.vault, cid)
+    ramp = threshold_ramp(h.s.vault, cid)
     drop = band.lt_at_low - band.lt_at_high
     min_duration = max(h.s.vault.minRampDuration(), -(-drop * WAD // cfg.maxThresholdSpeed) // WAD)
-    assert ramp.end - ramp.start >= min_duration
+    assert ramp[3] - ramp[2] >= min_duration
     # Right after the step Alice is still healthy: the threshold has not jumped.
     assert h.s.vault.collateral(cid).liquidationThreshold >= band.lt_at_low - 10**12
     assert h.s.vault.healthOf(alice) > WAD
     # A second sync while the ramp runs starts no new ramp.
     h.advance(3600)
     risk.sync(cid, sender=h.deployer)
-    assert ramp_of(h.s.vault, cid) == ramp
+    assert threshold_ramp(h.s.vault, cid) == ramp
     # Halfway through the ramp the threshold is halfway down, never further.
-    h.advance((ramp.end - ramp.start) // 2 - 3600)
+    h.advance((ramp[3] - ramp[2]) // 2 - 3600)
     now_lt = h.s.vault.collateral(cid).liquidationThreshold
     assert now_lt >= band.lt_at_low - drop // 2 - 10**12
 

@@ -15,6 +15,12 @@ import {IOracleAdapter} from "./IOracleAdapter.sol";
 ///         eat into the penalty first, then the buffer). `x` is the smallest amount that brings
 ///         health back to `targetHealth`; when one collateral is not enough it is taken whole and
 ///         the next one is used; when the whole basket is not enough, everything is liquidated.
+///         SIZING PRICE. Whether an account is liquidatable is decided at the confirmed liquidation
+///         price max(current, delayed); the close `x`, its target health and the lots are sized at
+///         min(current, liquidationPrice): in a falling market the delayed price is stale, and a lot
+///         sized at it could not raise the tab at today's price (crash replay, bench/). A depressed
+///         current price cannot trigger a liquidation, only enlarge one that the confirmed price
+///         already allows; the extra collateral returns to the owner once the tab is paid.
 ///         A partial close can raise health only while
 ///         `liquidationThreshold_i * (1 + penalty_i) / (1 - lotMargin) < 1`; governance keeps
 ///         lotMargin below `1 - threshold * (1 + penalty)` of every collateral (with the default

@@ -33,7 +33,7 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         uint256 debt; // [wad]
         uint256 dust; // [wad] the vault's
         IVault.HeldCollateral[] held;
-        uint256[] values; // [wad] value of each held collateral at its liquidation price
+        uint256[] values; // [wad] value of each held collateral at its sizing price (_sizingPrice)
         IOracleAdapter.Quote[] quotes;
     }
 
@@ -385,8 +385,18 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         if (p.health >= WAD) return (p, Block.Healthy, 0);
         if (blocked != Block.None) return (p, blocked, detail);
         p.liquidatable = true;
+        // Sizing: the trigger above used the confirmed (higher) price; the close, its target health
+        // and the lots are sized at the lower of it and the current accepted price, so in a falling
+        // market the auction gets enough collateral at today's price rather than a stale one.
+        weighted = 0;
         for (uint256 i; i < held.length; ++i) {
-            if (unseizable[i]) values[i] = 0; // a zero value is never seized (see _seizures, _seizeAll)
+            if (unseizable[i]) {
+                values[i] = 0; // a zero value is never seized (see _seizures, _seizeAll)
+                continue;
+            }
+            uint256 size = _sizingPrice(quotes[i]);
+            values[i] = FPM.fullMulDiv(held[i].amount, size, 10 ** held[i].decimals);
+            weighted += FPM.mulDiv(values[i], held[i].liquidationThreshold, WAD);
         }
 
         p.seizures = _seizures(Book(debt, dust, held, values, quotes), weighted);
@@ -484,13 +494,21 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         return out;
     }
 
+    /// @dev The price a liquidation is sized at: min(current, liquidationPrice). Only called for a
+    ///      seizable holding, whose liquidationPrice is non-zero and whose current price is the last
+    ///      accepted one (non-zero once a token is priced).
+    function _sizingPrice(IOracleAdapter.Quote memory q) internal pure returns (uint256) {
+        uint256 cur = q.current;
+        return cur != 0 && cur < q.liquidationPrice ? cur : q.liquidationPrice;
+    }
+
     /// @dev Seize debt `x` against one collateral: the lot covers `x * k` of value, capped at all of it.
     function _seizure(IVault.HeldCollateral memory h, IOracleAdapter.Quote memory q, uint256 x, uint256 k)
         internal
         pure
         returns (Seizure memory s)
     {
-        uint256 lot = FPM.fullMulDivUp(FPM.mulDivUp(x, k, WAD), 10 ** h.decimals, q.liquidationPrice);
+        uint256 lot = FPM.fullMulDivUp(FPM.mulDivUp(x, k, WAD), 10 ** h.decimals, _sizingPrice(q));
         s = Seizure({
             collateralId: h.id,
             token: h.token,

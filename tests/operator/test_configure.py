@@ -73,7 +73,7 @@ def test_diff_queue_wait_execute(project, accounts, chain, own_record):
     gov = accounts[0]
     desired = changed({
         "collaterals.WETH.max_ltv": 0.7, "collaterals.WETH.liquidation_threshold": 0.79, "system.dust": 500,
-        "liquidation.tip": 10, "collaterals.WBTC.auction.curve": "exponential", "collaterals.WBTC.auction.cut": 0.999,
+        "liquidation.tip": 10, "collaterals.WBTC.auction.curve": "stairstep", "collaterals.WBTC.auction.cut": 0.99,
         "oracle.delay": 900, "collaterals.USDC.supply_cap": 5_000_000, "roles.timelock_delay": 3600,
     })
     client = client_for(project, chain, path)
@@ -105,7 +105,7 @@ def test_diff_queue_wait_execute(project, accounts, chain, own_record):
     ramp_to = client.contract("vault").functions.thresholdRamp(0).call()[1]  # (Ape cannot decode a field "from")
     assert (v.maxLtv, ramp_to) == (70 * WAD // 100, 79 * WAD // 100)
     assert system.vault.dust() == 500 * WAD and system.engine.tip() == 10 * WAD
-    assert system.auction.params(1).curve == 1 and system.oracle.feedConfig(system.collateral["USDC"]).delay == 900
+    assert system.auction.params(1).curve == 2 and system.oracle.feedConfig(system.collateral["USDC"]).delay == 900
     assert system.timelock.getMinDelay() == 3600
     record = read_record(path)
     assert record["params"]["system"]["dust"] == 500 and record["governance"][0]["id"] == op["id"]
@@ -114,8 +114,8 @@ def test_diff_queue_wait_execute(project, accounts, chain, own_record):
 
     # With a delay, execution waits for it.
     later = changed({"collaterals.WETH.max_ltv": 0.7, "collaterals.WETH.liquidation_threshold": 0.79,
-                     "system.dust": 500, "liquidation.tip": 10, "collaterals.WBTC.auction.curve": "exponential",
-                     "collaterals.WBTC.auction.cut": 0.999, "oracle.delay": 900,
+                     "system.dust": 500, "liquidation.tip": 10, "collaterals.WBTC.auction.curve": "stairstep",
+                     "collaterals.WBTC.auction.cut": 0.99, "oracle.delay": 900,
                      "collaterals.USDC.supply_cap": 5_000_000, "roles.timelock_delay": 3600,
                      "liquidation.global_cap": 20_000_000})
     plan = cfg.plan_changes(client, later, record)

@@ -90,7 +90,7 @@ def test_deploy_calibrated_file_and_use_the_record_from_another_process(chain, p
 def test_invalid_file_deploys_nothing(chain, tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text((ROOT / "params" / "local.yaml").read_text().replace("max_ltv: 0.75 ", "max_ltv: 0.95 ")
-                   .replace("curve: linear ", "curve: cubic "))
+                   .replace("curve: exponential ", "curve: cubic "))
     nonce = chain.provider.web3.eth.get_transaction_count(chain.provider.web3.eth.accounts[0])
     res = ape_run("deploy", "--network", chain.provider.uri, "--account", "TEST::0", "--params", str(bad),
                   "--out", str(tmp_path))

@@ -63,11 +63,11 @@ def test_local_file_is_the_defaults():
         18, "3000", wad("0.75"), wad("0.8"), wad("0.1"), 1_000_000)
     assert (wbtc.decimals, wbtc.price, wbtc.max_ltv, wbtc.liquidation_threshold) == (8, "60000", wad("0.7"), wad("0.78"))
     assert (usdc.decimals, usdc.penalty, usdc.supply_cap) == (6, wad("0.05"), 100_000_000)
-    assert weth.token is None and weth.feed is None and weth.auction.curve == "linear"
-    assert weth.auction.cut == 99 * RAY // 100 and weth.auction.buffer == wad("1.2")
+    assert weth.token is None and weth.feed is None and weth.auction.curve == "exponential"
+    assert weth.auction.cut == 999 * RAY // 1000 and weth.auction.buffer == wad("1.1")
     assert (p.dust, p.tip, p.chip, p.target_health, p.lot_margin) == (wad(1000), wad(20), wad("0.01"), wad("1.25"),
                                                                       wad("0.05"))
-    assert (p.oracle_delay, p.timelock_delay, p.stability_fee, p.guardian) == (600, 0, RAY, "deployer")
+    assert (p.oracle_delay, p.timelock_delay, p.stability_fee, p.guardian) == (300, 0, RAY, "deployer")
 
 
 def test_round_trip_through_yaml(tmp_path):
@@ -99,7 +99,7 @@ CASES = [
                                              "1 <= value <= 2"),
     ("collaterals.WETH.auction.max_discount", 0, "collaterals.WETH.auction.max_discount: 0 is out of range; allowed "
                                                  "0 < value <= 0.25"),
-    ("collaterals.WETH.auction.duration", 30, "collaterals.WETH.auction.duration: 30 is out of range; allowed "
+    ("collaterals.USDC.auction.duration", 30, "collaterals.USDC.auction.duration: 30 is out of range; allowed "
                                               "60 <= value <= 604800 seconds"),
     ("collaterals.WETH.auction.redo_chip", 0.02, "collaterals.WETH.auction.redo_chip: 0.02 is out of range"),
     ("collaterals.WETH.decimals", 19, "collaterals.WETH.decimals: 19 is out of range; allowed 0 <= value <= 18"),

@@ -237,3 +237,19 @@ def new_accounts(accounts, funder, n):
         funder.transfer(acct, 10**18)
         out.append(acct)
     return out
+
+
+def linear_hour_params():
+    """The default parameters with WETH and WBTC auctions falling linearly over an hour from 1.2 x
+    the reference: the worked numbers of the auction and buffer tests (prices at given seconds)
+    are for this curve; the deployed defaults (exponential from 1.1) are what the keeper tests,
+    the scenarios and the crash replay run."""
+    from dataclasses import replace
+
+    from unwind.params import default_params, ray, wad
+
+    p = default_params()
+    for c in p.collaterals:
+        if c.symbol in ("WETH", "WBTC"):
+            c.auction = replace(c.auction, curve="linear", buffer=wad("1.2"), duration=3600, cut=ray("0.99"))
+    return p

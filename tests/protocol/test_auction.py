@@ -22,6 +22,7 @@ from liquidation_helpers import (
     curve_price,
     events,
     govern_reverts,
+    linear_hour_params,
     mul_div_up,
     one_event,
     refused,
@@ -34,6 +35,12 @@ from unwind.params import AuctionParams, ray, wad
 DUST = wad(1000)
 WETH_ID = 0
 WBTC_ID = 1
+
+
+@pytest.fixture(scope="module")
+def params():
+    """This module's numbers are for the linear hour-long curve (docstring above)."""
+    return linear_hour_params()
 
 
 @pytest.fixture(scope="session")

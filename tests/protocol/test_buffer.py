@@ -14,6 +14,7 @@ from liquidation_helpers import (
     ZERO,
     events,
     govern_reverts,
+    linear_hour_params,
     one_event,
     refused,
     reverts,
@@ -22,6 +23,12 @@ from liquidation_helpers import (
 from unwind.params import wad
 
 SURPLUS_AFTER_KICK = wad(2200) - wad(240)
+
+
+@pytest.fixture(scope="module")
+def params():
+    """Sale prices at given seconds below are for the linear hour-long curve."""
+    return linear_hour_params()
 
 
 @pytest.fixture(scope="session")

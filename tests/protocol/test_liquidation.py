@@ -195,6 +195,39 @@ def test_partial_liquidation_restores_target_health(h, alice, keeper):
         s.engine.liquidate(alice, keeper, sender=keeper)
 
 
+def test_falling_market_sized_at_current_price(h, alice, keeper):
+    """Triggered at the confirmed price max(current, delayed), sized at min(current, delayed): with
+    the delayed price still at 2700 and the current one at 2650, the close, its target health and
+    the lot are those of 2650, more than 2700's would be (a stale-price lot could not raise the tab)."""
+    s = h.s
+    margin = wad("0.05")
+    set_margin(h, margin)
+    h.open(alice, {"WETH": 10}, 22_000)
+    h.set_price("WETH", 2700)  # settled: current = delayed = 2700, health 0.98
+    h.set_price("WETH", 2650, settle=False)
+    s.oracle.update(s.collateral["WETH"], sender=keeper)
+    quote = s.oracle.peek(s.collateral["WETH"])
+    assert (quote.current, quote.liquidationPrice) == (wad(2650), wad(2700))
+    debt = wad(22_000)
+    k = k_of(PEN["WETH"], margin)
+
+    def close_at(price):
+        weighted = mul_div(value_of(10 * WAD, price, 18), LT["WETH"], WAD)
+        return need_to_target(debt, weighted, LT["WETH"], PEN["WETH"], margin)
+
+    x = close_at(wad(2650))
+    assert x > close_at(wad(2700)), "the two rules differ here"
+    preview, ev, kicks = liquidate_checked(h, alice, keeper)
+    assert preview.health == mul_div(value_of(10 * WAD, wad(2700), 18), LT["WETH"], WAD) * WAD // debt < WAD
+    assert ev.debtClosed == x
+    assert kicks[0].lot == lot_for(x, k, wad(2650), 18)
+    assert kicks[0].top == mul_div_up(wad(2700), s.auction.params(s.ids["WETH"]).buffer, WAD)
+    # Back at the target health at today's price.
+    remaining = 10 * WAD - kicks[0].lot
+    health_now = mul_div(value_of(remaining, wad(2650), 18), LT["WETH"], WAD) * WAD // (debt - x)
+    assert abs(health_now - TARGET) <= TARGET // 10**12
+
+
 def test_full_liquidation_when_collateral_is_insufficient(h, alice, keeper):
     s = h.s
     h.open(alice, {"WETH": 10}, 22_000)
@@ -208,7 +241,7 @@ def test_full_liquidation_when_collateral_is_insufficient(h, alice, keeper):
     assert s.vault.debtOf(alice) == 0 and s.vault.collateralOf(alice, s.ids["WETH"]) == 0
     sale = s.auction.sales(kicks[0].id)
     assert sale.owner == alice.address and sale.lot == 10 * WAD and sale.tab == wad(24_200)
-    assert sale.top == wad(3240)  # 2700 * 1.2
+    assert sale.top == mul_div_up(wad(2700), s.auction.params(s.ids["WETH"]).buffer, WAD)  # 2700 x buffer
 
 
 def test_multi_collateral_partial_seizes_in_id_order(h, alice, keeper):

@@ -132,11 +132,21 @@ def test_sync_writes_effective_parameters_within_bands(h, risk):
     assert e.position == WAD
     assert h.s.vault.collateral(cid).maxLtv == band.ltv_at_high == e.maxLtv
     p = h.s.auction.params(cid)
-    assert p.buffer == band.buffer_at_high and p.duration == band.duration_at_high
+    # The default WETH curve is exponential: the band moves its cut and leaves the duration, which
+    # that curve does not use, alone.
+    assert p.curve == 1 and p.buffer == band.buffer_at_high and p.cut == band.cut_at_high
+    assert p.duration == band.duration_at_low
     assert h.s.engine.chip() == band.chip_at_high
     ramp = threshold_ramp(h.s.vault, cid)
     assert ramp[1] == band.lt_at_high
     assert list(event.e) == list(e)  # the event carries the values and the volatility behind them
+    # Governance switches WETH to a linear curve: the next sync moves its duration instead.
+    linear = list(p)
+    linear[0], linear[2] = 0, band.duration_at_low
+    h.govern(h.s.auction, "setParams", cid, tuple(linear))
+    risk.sync(cid, sender=h.deployer)
+    p = h.s.auction.params(cid)
+    assert p.curve == 0 and p.duration == band.duration_at_high and p.buffer == band.buffer_at_high
 
 
 def test_threshold_only_falls_along_a_rate_limited_ramp(h, risk, alice):

@@ -8,7 +8,7 @@ profits while the auction covers its tab.
 import pytest
 from sec_helpers import GOVERNOR, MAX_UINT, assert_reverts
 
-from unwind import story
+from unwind import curves, story
 from unwind.deploy import role
 from unwind.params import WAD, AuctionParams
 
@@ -184,11 +184,12 @@ def wealth(s, people) -> int:
     return total
 
 
-@pytest.mark.parametrize("wait", [0, 300, 600, 700])
+@pytest.mark.parametrize("wait", [0, 0.5, 1.0, 1.15])
 def test_self_liquidation_through_a_second_account_never_profits(scene, chain, deployer, dave, outsider, wait):
     """dave's main account is unsafe; dave liquidates it from his second account (`outsider`) as
-    keeper and buys the whole lot back at the curve price `wait` seconds in. While the take
-    covers the tab, the pair loses exactly penalty - incentive (>= 0), whatever the price."""
+    keeper and buys the whole lot back at the curve price `wait` x (the time the curve takes to
+    fall from top to the reference price) in. While the take covers the tab, the pair loses
+    exactly penalty - incentive (>= 0), whatever the price."""
     s = scene[0]
     me, alt = dave, outsider
     w0 = wealth(s, (me, alt))
@@ -197,7 +198,9 @@ def test_self_liquidation_through_a_second_account_never_profits(scene, chain, d
     assert liq.incentive <= liq.penalty
     for k in s.auction.Kick.from_receipt(tx):
         if wait:
-            chain.mine(1, deltatime=wait)
+            p = s.auction.params(k.collateralId)
+            to_ref = curves.last_second_at_or_above(p, k.top, k.top * WAD // p.buffer, p.maxAge)
+            chain.mine(1, deltatime=max(1, int(wait * to_ref)))
         s.debt_token.approve(s.auction, MAX_UINT, sender=alt)
         take = s.auction.take(k.id, k.lot, MAX_UINT, alt, b"", sender=alt)
         ended = s.auction.AuctionEnded.from_receipt(take)[0]
@@ -218,7 +221,10 @@ def test_self_liquidation_gain_bounded_by_the_auction_discount(scene, chain, dep
     tx = s.engine.liquidate(me, alt, sender=alt)
     liq = s.engine.Liquidate.from_receipt(tx)[0]
     k = s.auction.Kick.from_receipt(tx)[0]
-    chain.mine(1, deltatime=1150)  # just above the floor (1200 s on the default linear curve)
+    p = s.auction.params(k.collateralId)
+    ref = k.top * WAD // p.buffer
+    floor_at = curves.last_second_at_or_above(p, k.top, ref * (WAD - p.maxDiscount) // WAD, p.maxAge)
+    chain.mine(1, deltatime=floor_at - 10)  # just above the floor
     story.refresh_feeds(s, deployer)
     take = s.auction.take(k.id, k.lot, MAX_UINT, alt, b"", sender=alt)
     ev = s.auction.Take.from_receipt(take)[0]

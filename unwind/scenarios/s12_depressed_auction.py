@@ -5,16 +5,17 @@ auctions with its contract (flash-take: the callback sells the WETH in the marke
 price the auction allows.
 
 - "unwind": the liquidation happens during the depressed round. The auction starts from
-  max(current, delayed) x buffer = 2,700 x 1.2 (not from 1,620), the round passes after 5 minutes,
+  max(current, delayed) x buffer = 2,700 x buffer (not from 1,620), the round passes after 5 minutes,
   and the attacker's best take is at the floor, P_ref x (1 - maxDiscount) = 2,160.
 - "unwind-stale-auction": the auction was kicked at 2,700 and nobody took or redid it; after
-  1,300 s its curve (2,070) is below the floor (2,160) and it needs a redo. Then the depressed
+  1,300 s its curve is below the floor (2,160) and it needs a redo. Then the depressed
   round arrives. The floor is computed from max(current, delayed) (the delayed price is still
   2,700), so the stale auction stays untakeable below 2,160; before this was fixed the floor came
   from `current` (1,620 x 0.8) and it sold at 1,890 = 0.70 x P_ref.
 - "naive": NaiveFeedOracle (no delayed price): the depressed round liquidates an account healthy at
-  P_ref and the auction starts from 1,620 x 1.2."""
+  P_ref and the auction starts from 1,620 x buffer."""
 
+from unwind.curves import last_second_at_or_above
 from unwind.params import WAD
 from unwind.scenarios.base import Recorder, Scenario, Variant
 from unwind.scenarios.ledger import Ledger
@@ -65,7 +66,8 @@ def run(w, variant="unwind"):
         w.refresh_all()
         w.say("world", f"the next round, 5 minutes later, is back at {P_REF}")
         # The attacker waits for the lowest price the auction allows: just before it needs a redo.
-        t_floor = int((1 - bound / top) * s.auction.params(s.ids["WETH"]).duration)
+        ap = s.auction.params(s.ids["WETH"])
+        t_floor = last_second_at_or_above(ap, s.auction.sales(aid).top, int(bound * WAD), ap.maxAge)
         elapsed = w.now() - s.auction.sales(aid).startedAt
         w.advance(max(1, t_floor - elapsed - 5))
         flash_take(w, aid, " (the lowest price allowed)")

@@ -123,7 +123,8 @@ interface IDutchAuction {
     // --- Engine entry point ---
 
     /// @notice Engine-only: start an auction for `lot` of collateral `collateralId` (already
-    ///         transferred here) to raise `tab` for `owner`, starting at `referencePrice * buffer`
+    ///         confiscated: the vault keeps it in its auction custody and sends each take's slice
+    ///         straight to the taker's receiver) to raise `tab` for `owner`, starting at `referencePrice * buffer`
     ///         (the engine passes the oracle's auctionStartPrice). Returns the auction id.
     function kick(
         uint256 collateralId,

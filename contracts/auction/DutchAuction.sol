@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {FixedPointMathLib as FPM} from "solady/utils/FixedPointMathLib.sol";
 import {Governed} from "../governance/Governed.sol";
@@ -17,8 +15,6 @@ import {ILiquidityBuffer} from "../../interfaces/ILiquidityBuffer.sol";
 /// @title DutchAuction
 /// @notice Falling-price auctions of seized collateral. See IDutchAuction.
 contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
-    using SafeERC20 for IERC20;
-
     // --- Constants ---
     uint256 internal constant WAD = 1e18;
     uint256 internal constant RAY = 1e27;
@@ -134,7 +130,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         _counters.totalDebt -= uint128(owe); // owe <= tab <= totalDebt
         _collaterals[sale.collateralId].debt -= uint96(owe); // owe <= tab <= debt
 
-        IERC20(token).safeTransfer(receiver, slice);
+        vault.releaseCollateral(sale.collateralId, receiver, slice); // the vault keeps the lot
         if (data.length > 0) {
             IUnwindTaker(receiver).onUnwindTake(msg.sender, token, slice, owe, data);
         }
@@ -142,10 +138,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         emit Take(id, msg.sender, price, slice, owe, tab, lot);
 
         if (tab == 0) {
-            if (lot > 0) {
-                IERC20(token).safeTransfer(address(vault), lot);
-                vault.returnCollateral(sale.owner, sale.collateralId, lot);
-            }
+            if (lot > 0) vault.returnCollateral(sale.owner, sale.collateralId, lot);
             _end(id, sale, lot, 0);
         } else if (lot == 0) {
             _counters.totalDebt -= uint128(tab);

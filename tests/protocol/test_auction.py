@@ -207,6 +207,9 @@ def test_take_part_of_the_lot(h, alice, bob, keeper, chain):
     weth = s.collateral["WETH"]
     debt_before, weth_before = s.debt_token.balanceOf(bob), weth.balanceOf(bob)
     total_before = s.auction.totalDebt()
+    # The lot stays in the vault (its auction custody); the auction holds no collateral.
+    assert s.vault.inAuction(WETH_ID) == sale.lot == 10 * WAD and weth.balanceOf(s.auction) == 0
+    vault_before = weth.balanceOf(s.vault)
     chain.pending_timestamp = sale.startedAt + 333
     tx = s.auction.take(aid, 2 * WAD, wad(3100), bob, b"", sender=bob)
     ev = check_take(h, tx)
@@ -216,6 +219,7 @@ def test_take_part_of_the_lot(h, alice, bob, keeper, chain):
     assert ev.taker == bob.address
     assert s.debt_token.balanceOf(bob) == debt_before - ev.owe
     assert weth.balanceOf(bob) == weth_before + 2 * WAD
+    assert weth.balanceOf(s.vault) == vault_before - 2 * WAD and s.vault.inAuction(WETH_ID) == 8 * WAD
     after = s.auction.sales(aid)
     assert (after.lot, after.tab) == (8 * WAD, wad(24_200) - ev.owe) == (ev.lot, ev.tab)
     assert s.auction.totalDebt() == total_before - ev.owe
@@ -228,6 +232,7 @@ def test_take_paying_the_tab_returns_the_leftover(h, alice, bob, keeper, chain):
     buyer(h, bob)
     aid = kick_weth(h, alice, keeper)
     sale = s.auction.sales(aid)
+    supplied_before = s.vault.collateral(WETH_ID).totalSupplied
     chain.pending_timestamp = sale.startedAt + 600  # price 2700: the tab needs ~8.96 WETH
     tx = s.auction.take(aid, 10 * WAD, MAX_UINT, bob, b"", sender=bob)
     ev = check_take(h, tx)
@@ -238,6 +243,9 @@ def test_take_paying_the_tab_returns_the_leftover(h, alice, bob, keeper, chain):
     ended = one_event(tx, s.auction, "AuctionEnded")
     assert (ended.id, ended.leftover, ended.shortfall) == (aid, leftover, 0)
     assert s.vault.collateralOf(alice, WETH_ID) == leftover
+    # The leftover moved from the vault's auction custody back to alice's position.
+    assert s.vault.inAuction(WETH_ID) == 0
+    assert s.vault.collateral(WETH_ID).totalSupplied == supplied_before + leftover
     assert s.auction.count() == 0 and s.auction.sales(aid).lot == 0
     assert s.auction.totalDebt() == 0 and s.buffer.badDebt() == 0
     h.assert_identity()
@@ -246,6 +254,26 @@ def test_take_paying_the_tab_returns_the_leftover(h, alice, bob, keeper, chain):
     assert s.collateral["WETH"].balanceOf(alice) == leftover
     with reverts(s.auction, "AuctionNotRunning", id=aid):
         s.auction.take(aid, WAD, MAX_UINT, bob, b"", sender=bob)
+
+
+def test_vault_custody_bounds_what_the_auction_can_move(h, alice, bob, keeper, accounts, chain):
+    """The auction role reaches only the collateral of running auctions (IVault.inAuction),
+    never the accounts' deposits: releasing or returning more reverts."""
+    s = h.s
+    h.open(bob, {"WETH": 50}, 1_000)  # deposits of another account, in the same vault
+    aid = kick_weth(h, alice, keeper)
+    lot = s.auction.sales(aid).lot
+    assert s.vault.inAuction(WETH_ID) == lot
+    auction = accounts[s.auction.address]  # impersonated on anvil
+    chain.set_balance(auction, 10**18)
+    with reverts(s.vault, "InsufficientCollateral", id=WETH_ID, held=lot, requested=lot + 1):
+        s.vault.releaseCollateral(WETH_ID, auction, lot + 1, sender=auction)
+    with reverts(s.vault, "InsufficientCollateral", id=WETH_ID, held=lot, requested=lot + 1):
+        s.vault.returnCollateral(alice, WETH_ID, lot + 1, sender=auction)
+    with reverts(s.vault, "InsufficientCollateral", id=WBTC_ID, held=0, requested=1):
+        s.vault.releaseCollateral(WBTC_ID, auction, 1, sender=auction)
+    assert s.vault.inAuction(WETH_ID) == lot
+    h.assert_identity()
 
 
 @pytest.fixture

@@ -26,8 +26,12 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
     ILiquidityBuffer public immutable buffer;
 
     // --- Storage ---
-    /// @dev A running sale in three slots (the interface's `Sale` without `token`, which is the
-    ///      collateral's and kept once per collateral in `_collaterals`).
+    /// @dev A sale in three slots (the interface's `Sale` without `token`, which is the
+    ///      collateral's and kept once per collateral in `_collaterals`), stored in a pool of
+    ///      storage slots that ended sales leave "dirty" for the next kick: writing a used slot
+    ///      costs ~5k gas instead of ~22k for a fresh one. `lot == 0` marks a slot free (its other
+    ///      fields are stale), and `id` names the auction that holds or last held it, so an ended
+    ///      auction's id never reaches the sale that reuses its slot.
     struct StoredSale {
         // slot 0
         uint128 lot; // [token units]
@@ -40,6 +44,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         uint8 decimals;
         // slot 2
         uint128 top; // [wad price]
+        uint64 id; // kick number << 32 | pool slot
     }
 
     /// @dev Per collateral, one slot: its token, copied from the vault by `setParams` (a listing
@@ -54,13 +59,17 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
     ///      engine kicks only within its global cap (at most type(uint128).max), and a kick checks it.
     struct Counters {
         uint128 totalDebt; // [wad] sum of tabs
-        uint32 kicks; // ids are 1..kicks
+        uint32 kicks; // auctions ever started
         uint32 active; // running auctions
         uint8 stopLevel;
+        uint32 slots; // pool slots ever used: 0..slots-1
     }
 
-    mapping(uint256 id => StoredSale) internal _sales;
-    /// @dev The active list: auction ids as uint32, eight to a word.
+    /// @dev The sale pool, by slot (see StoredSale).
+    mapping(uint256 slot => StoredSale) internal _sales;
+    /// @dev A permutation of the pool's slots as uint32, eight to a word: positions
+    ///      0..active-1 hold the slots of the running auctions (the active list), positions
+    ///      active..slots-1 the free slots, the next kick's first.
     mapping(uint256 word => uint256) internal _activeWords;
     Counters internal _counters;
     mapping(uint256 collateralId => AuctionParams) internal _params;
@@ -116,17 +125,17 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
             receiver == address(vault) || receiver == address(debtToken) || receiver == address(buffer)
                 || receiver == address(this)
         ) revert ForbiddenReceiver(receiver);
-        StoredSale storage s = _sales[id];
-        StoredSale memory sale = s;
-        if (sale.lot == 0) revert AuctionNotRunning(id);
+        (StoredSale storage s, StoredSale memory sale) = _running(id);
         address token = _collaterals[sale.collateralId].token;
         uint256 price = _takePrice(id, sale, token, maxPrice);
         (slice, owe) = _sizeTake(sale, amount, price);
 
         uint256 lot = sale.lot - slice;
         uint256 tab = sale.tab - owe;
-        s.lot = uint128(lot);
-        s.tab = uint128(tab);
+        // One write: a sale that ends here frees its slot (lot 0), keeping a non-zero tab so the
+        // slot stays dirty for the next kick; the leftover or shortfall is settled below.
+        if (tab == 0 || lot == 0) (s.lot, s.tab) = (0, uint128(sale.tab));
+        else (s.lot, s.tab) = (uint128(lot), uint128(tab));
         _counters.totalDebt -= uint128(owe); // owe <= tab <= totalDebt
         _collaterals[sale.collateralId].debt -= uint96(owe); // owe <= tab <= debt
 
@@ -153,9 +162,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         uint256 level = _counters.stopLevel;
         if (level >= 2) revert StopLevel(level);
         if (keeper == address(0)) revert ZeroAddress();
-        StoredSale storage s = _sales[id];
-        StoredSale memory sale = s;
-        if (sale.lot == 0) revert AuctionNotRunning(id);
+        (StoredSale storage s, StoredSale memory sale) = _running(id);
         address token = _collaterals[sale.collateralId].token;
         AuctionParams memory p = _params[sale.collateralId];
         // One oracle read: the update's quote is what a peek in this block returns, so the redo
@@ -192,7 +199,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         uint256 n = _counters.active;
         ids = new uint256[](n);
         for (uint256 i; i < n; ++i) {
-            ids[i] = _activeAt(i);
+            ids[i] = _sales[_activeAt(i)].id;
         }
     }
 
@@ -211,7 +218,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         return _counters.active;
     }
 
-    /// @notice Auctions ever started: ids are 1..kicks.
+    /// @notice Auctions ever started (each id's kick number, `id >> 32`, is 1..kicks).
     function kicks() external view returns (uint256) {
         return _counters.kicks;
     }
@@ -223,8 +230,8 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
 
     /// @inheritdoc IDutchAuction
     function getStatus(uint256 id) external view returns (bool needsRedo, uint256 price, uint256 lot, uint256 tab) {
-        StoredSale memory sale = _sales[id];
-        if (sale.lot == 0) return (false, 0, 0, 0);
+        StoredSale memory sale = _sales[uint32(id)];
+        if (sale.lot == 0 || sale.id != id) return (false, 0, 0, 0);
         AuctionParams memory p = _params[sale.collateralId];
         (needsRedo, price) =
             _status(sale, p, _oracle().peek(_collaterals[sale.collateralId].token).auctionStartPrice);
@@ -233,8 +240,8 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
 
     /// @inheritdoc IDutchAuction
     function sales(uint256 id) external view returns (Sale memory) {
-        StoredSale memory s = _sales[id];
-        if (s.lot == 0) return Sale(0, 0, address(0), 0, 0, 0, 0, address(0), 0);
+        StoredSale memory s = _sales[uint32(id)];
+        if (s.lot == 0 || s.id != id) return Sale(0, 0, address(0), 0, 0, 0, 0, address(0), 0);
         return Sale({
             lot: s.lot,
             tab: s.tab,
@@ -356,19 +363,26 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         if (slice == 0) revert ZeroAmount();
     }
 
+    /// @dev Take a sale off the active list; its slot (already marked free by `lot == 0`) is
+    ///      parked just past the list's new end, where the next kick takes it.
     function _end(uint256 id, StoredSale memory sale, uint256 leftover, uint256 shortfall) internal {
-        Counters memory n = _counters;
-        uint256 lastIndex = n.active - 1;
-        uint256 last = _activeAt(lastIndex);
-        if (last != id) {
-            _setActiveAt(sale.index, last);
-            _sales[last].index = sale.index;
+        uint256 lastIndex = _counters.active - 1;
+        if (sale.index != lastIndex) {
+            uint256 lastSlot = _activeAt(lastIndex);
+            _setActiveAt(sale.index, lastSlot);
+            _setActiveAt(lastIndex, uint32(id));
+            _sales[lastSlot].index = sale.index;
         }
-        // The word keeps the stale id past the end (never read: `active` bounds the list), so the
-        // next kick writes a non-zero word instead of a fresh one.
         _counters.active = uint32(lastIndex);
-        delete _sales[id];
         emit AuctionEnded(id, leftover, shortfall);
+    }
+
+    /// @dev The running sale `id` (its slot is the id's low 32 bits); reverts when it has ended
+    ///      or never existed.
+    function _running(uint256 id) internal view returns (StoredSale storage s, StoredSale memory sale) {
+        s = _sales[uint32(id)];
+        sale = s;
+        if (sale.lot == 0 || sale.id != id) revert AuctionNotRunning(id);
     }
 
     /// @dev The checks of a kick, in the interface's order; the auction's starting price.
@@ -389,15 +403,24 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         return FPM.mulDivUp(referencePrice, buf, WAD);
     }
 
-    /// @dev Store a new sale and append it to the active list.
+    /// @dev Store a new sale in a free slot of the pool (a fresh one when none is free) and
+    ///      append it to the active list. Its id: the kick number << 32 | the slot.
     function _open(uint256 collateralId, uint8 decimals, uint256 lot, uint256 tab, uint256 top, address owner)
         internal
         returns (uint256 id)
     {
         Counters memory n = _counters;
         if (n.kicks == type(uint32).max) revert InvalidParameter("kicks", n.kicks, 0, type(uint32).max - 1);
-        id = uint256(n.kicks) + 1;
-        _sales[id] = StoredSale({
+        uint256 slot;
+        if (n.active < n.slots) {
+            slot = _activeAt(n.active); // a free slot, parked at the list's end by `_end`
+        } else {
+            slot = n.slots; // all in use (active == slots <= kicks < 2**32): a fresh one
+            _setActiveAt(n.active, slot);
+            ++n.slots;
+        }
+        id = (uint256(n.kicks) + 1) << 32 | slot;
+        _sales[slot] = StoredSale({
             lot: _toUint128(lot),
             tab: _toUint128(tab),
             owner: owner,
@@ -405,14 +428,15 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
             collateralId: uint8(collateralId),
             index: n.active,
             decimals: decimals,
-            top: _toUint128(top)
+            top: _toUint128(top),
+            id: uint64(id)
         });
-        _setActiveAt(n.active, id);
         _counters = Counters({
             totalDebt: _toUint128(uint256(n.totalDebt) + tab),
-            kicks: uint32(id),
+            kicks: n.kicks + 1,
             active: n.active + 1,
-            stopLevel: n.stopLevel
+            stopLevel: n.stopLevel,
+            slots: n.slots
         });
     }
 

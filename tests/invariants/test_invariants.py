@@ -255,6 +255,7 @@ class UnwindMachine(RuleBasedStateMachine):
         self.donated_vault = dict.fromkeys(SYMBOLS, 0)
         self.donated_auction = dict.fromkeys(SYMBOLS, 0)
         self.kicked = {}  # auction id -> [symbol, kicked lot, sold]
+        self.ended = set()  # ids of auctions seen leaving the active list
         self.refresh_feeds()
         self.before = read(self.w)
 
@@ -751,6 +752,16 @@ def check(m: UnwindMachine, before: View, after: View) -> None:
         assert sale[LOT] == k[1] - k[2], f"auction {aid}: lot {sale[LOT]} != kicked {k[1]} - sold {k[2]}"
         if aid in before.sales and sale[TAB] != before.sales[aid][TAB]:
             assert sale[TAB] >= after.dust, f"auction {aid} tab {sale[TAB]} below dust"
+    # The active list and the sale pool (IDutchAuction IDS): each running sale sits at its list
+    # position with a lot; an auction off the list is dead for good, also once a later kick has
+    # reused its storage slot.
+    assert len(set(after.active)) == len(after.active), f"an id listed twice: {after.active}"
+    for pos, aid in enumerate(after.active):
+        assert after.sales[aid][IDX] == pos and after.sales[aid][LOT] > 0, f"auction {aid} at {pos}: {after.sales[aid]}"
+    m.ended.update(aid for aid in before.active if aid not in after.sales)
+    if m.ended:
+        dead = m.d.batch([m.c["auction"].functions.sales(aid) for aid in sorted(m.ended)])
+        assert all(tuple(s)[LOT] == 0 and tuple(s)[TAB] == 0 for s in dead), "an ended auction's id still reads a sale"
     # Health: the vault's view matches the model; no healthy -> unhealthy without price/fee/ramp.
     for acct in w.accounts:
         model = model_health(w, after.held[acct], after.art[acct], after.rate, after.quotes, after.config)

@@ -276,6 +276,37 @@ def test_vault_custody_bounds_what_the_auction_can_move(h, alice, bob, keeper, a
     h.assert_identity()
 
 
+def test_an_ended_auctions_slot_is_reused_and_its_id_stays_dead(h, alice, bob, carol, keeper, chain):
+    """A kick reuses the storage slot an ended sale left (IDutchAuction IDS): a new, larger id;
+    the old id never reaches the new sale."""
+    s = h.s
+    buyer(h, bob)
+    first = kick_weth(h, alice, keeper)
+    chain.pending_timestamp = s.auction.sales(first).startedAt + 600
+    s.auction.take(first, 10 * WAD, MAX_UINT, bob, b"", sender=bob)  # pays the tab: the auction ends
+    assert s.auction.count() == 0 and s.auction.list() == []
+    second = kick_weth(h, carol, keeper, debt=20_000, price=2400)
+    assert second > first and second >> 32 == (first >> 32) + 1 == s.auction.kicks()
+    assert second & 0xFFFFFFFF == first & 0xFFFFFFFF  # the same storage slot
+    assert s.auction.list() == [second]
+    sale = s.auction.sales(second)
+    assert sale.lot > 0 and sale.owner == carol.address and sale.index == 0
+    # The old id is dead: nothing reads or moves the sale now in its slot through it.
+    empty = s.auction.sales(first)
+    assert (empty.lot, empty.tab, empty.owner, empty.top) == (0, 0, ZERO, 0)
+    assert s.auction.getStatus(first) == (False, 0, 0, 0)
+    with reverts(s.auction, "AuctionNotRunning", id=first):
+        s.auction.take(first, WAD, MAX_UINT, bob, b"", sender=bob)
+    with reverts(s.auction, "AuctionNotRunning", id=first):
+        s.auction.redo(first, keeper, sender=keeper)
+    # Ids that never existed, in a used slot or a fresh one, are refused too.
+    for bogus in (second & 0xFFFFFFFF, second + (1 << 32), 7):
+        with reverts(s.auction, "AuctionNotRunning", id=bogus):
+            s.auction.take(bogus, WAD, MAX_UINT, bob, b"", sender=bob)
+    assert s.auction.sales(second).lot == sale.lot
+    h.assert_identity()
+
+
 @pytest.fixture
 def market(h, project, deployer, bob):
     """A market paying 2900 per WETH, funded with 100k debt tokens."""

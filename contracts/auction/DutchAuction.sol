@@ -414,6 +414,9 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         uint256 slot;
         if (n.active < n.slots) {
             slot = _activeAt(n.active); // a free slot, parked at the list's end by `_end`
+            // Never overwrite a running sale (free for nothing: the read warms the slot the
+            // write below then pays less for).
+            assert(_sales[slot].lot == 0);
         } else {
             slot = n.slots; // all in use (active == slots <= kicks < 2**32): a fresh one
             _setActiveAt(n.active, slot);

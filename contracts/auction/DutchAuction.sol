@@ -72,7 +72,26 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
     ///      active..slots-1 the free slots, the next kick's first.
     mapping(uint256 word => uint256) internal _activeWords;
     Counters internal _counters;
-    mapping(uint256 collateralId => AuctionParams) internal _params;
+    /// @dev AuctionParams as stored, two slots: slot 0 holds all a take reads (curve, age limit,
+    ///      floor), slot 1 the rest (`buffer`: kick, redo and the no-price fallback; the redo
+    ///      incentive). `maxAge` fits uint24: setParams bounds it by 7 days.
+    struct TakeParams {
+        Curve curve;
+        uint32 duration; // [seconds]
+        uint96 cut; // [ray]
+        uint32 step; // [seconds]
+        uint24 maxAge; // [seconds]
+        uint64 maxDiscount; // [wad]
+    }
+
+    struct StoredParams {
+        TakeParams take; // slot 0
+        uint64 buffer; // [wad] slot 1
+        uint96 redoTip; // [wad]
+        uint64 redoChip; // [wad]
+    }
+
+    mapping(uint256 collateralId => StoredParams) internal _params;
     mapping(uint256 collateralId => Collateral) internal _collaterals;
 
     constructor(address admin, IVault vault_, IDebtToken debtToken_, ILiquidityBuffer buffer_)
@@ -164,7 +183,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         if (keeper == address(0)) revert ZeroAddress();
         (StoredSale storage s, StoredSale memory sale) = _running(id);
         address token = _collaterals[sale.collateralId].token;
-        AuctionParams memory p = _params[sale.collateralId];
+        AuctionParams memory p = _allParams(sale.collateralId);
         // One oracle read: the update's quote is what a peek in this block returns, so the redo
         // check and the restart price come from the same evaluation.
         IOracleAdapter.Quote memory q = _oracle().update(token);
@@ -232,7 +251,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
     function getStatus(uint256 id) external view returns (bool needsRedo, uint256 price, uint256 lot, uint256 tab) {
         StoredSale memory sale = _sales[uint32(id)];
         if (sale.lot == 0 || sale.id != id) return (false, 0, 0, 0);
-        AuctionParams memory p = _params[sale.collateralId];
+        AuctionParams memory p = _takeParams(sale.collateralId);
         (needsRedo, price) =
             _status(sale, p, _oracle().peek(_collaterals[sale.collateralId].token).auctionStartPrice);
         return (needsRedo, price, sale.lot, sale.tab);
@@ -257,7 +276,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
 
     /// @inheritdoc IDutchAuction
     function params(uint256 collateralId) external view returns (AuctionParams memory) {
-        return _params[collateralId];
+        return _allParams(collateralId);
     }
 
     // --- Governance ---
@@ -281,7 +300,19 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         }
         if (p.redoTip > 10_000e18) revert InvalidParameter("redoTip", p.redoTip, 0, 10_000e18);
         if (p.redoChip > 0.01e18) revert InvalidParameter("redoChip", p.redoChip, 0, 0.01e18);
-        _params[collateralId] = p;
+        _params[collateralId] = StoredParams({
+            take: TakeParams({
+                curve: p.curve,
+                duration: p.duration,
+                cut: p.cut,
+                step: p.step,
+                maxAge: uint24(p.maxAge), // <= 7 days, checked above
+                maxDiscount: p.maxDiscount
+            }),
+            buffer: p.buffer,
+            redoTip: p.redoTip,
+            redoChip: p.redoChip
+        });
         _collaterals[collateralId].token = c.token;
         emit AuctionParamsSet(collateralId, p);
     }
@@ -305,7 +336,8 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
     /// @dev Current curve price, and whether the auction must be restarted first: too old, or
     ///      priced below the floor `reference * (1 - maxDiscount)`. `ref` is the oracle's
     ///      auctionStartPrice now: max(current, delayed), so one depressed round cannot lower the
-    ///      floor before it is confirmed.
+    ///      floor before it is confirmed. `p` may come from `_takeParams` (buffer 0): the
+    ///      no-price fallback reads the buffer itself.
     function _status(StoredSale memory sale, AuctionParams memory p, uint256 ref)
         internal
         view
@@ -313,7 +345,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
     {
         uint256 elapsed = block.timestamp - sale.startedAt;
         price = AuctionCurves.price(p, sale.top, elapsed);
-        if (ref == 0) ref = FPM.mulDiv(sale.top, WAD, p.buffer);
+        if (ref == 0) ref = FPM.mulDiv(sale.top, WAD, _params[sale.collateralId].buffer);
         uint256 floor = FPM.mulDivUp(ref, WAD - p.maxDiscount, WAD);
         needsRedo = elapsed > p.maxAge || price < floor;
     }
@@ -325,9 +357,33 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         returns (uint256 price)
     {
         bool needsRedo;
-        (needsRedo, price) = _status(sale, _params[sale.collateralId], _oracle().peek(token).auctionStartPrice);
+        (needsRedo, price) = _status(sale, _takeParams(sale.collateralId), _oracle().peek(token).auctionStartPrice);
         if (needsRedo) revert AuctionNeedsRedo(id);
         if (price > maxPrice) revert PriceAboveMax(price, maxPrice);
+    }
+
+    /// @dev What a take reads of a collateral's parameters: TakeParams, one SLOAD, unpacked by
+    ///      hand from Solidity's packing of the struct (members from the low-order bits up: curve
+    ///      8, duration 32, cut 96, step 32, maxAge 24, maxDiscount 64 bits); the compiler's own
+    ///      copy costs ~1.3k more. buffer, redoTip and redoChip are left 0.
+    function _takeParams(uint256 collateralId) internal view returns (AuctionParams memory p) {
+        TakeParams storage t = _params[collateralId].take;
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(t.slot)
+        }
+        p.curve = Curve(uint8(word));
+        p.duration = uint32(word >> 8);
+        p.cut = uint96(word >> 40);
+        p.step = uint32(word >> 136);
+        p.maxAge = uint24(word >> 168);
+        p.maxDiscount = uint64(word >> 192);
+    }
+
+    function _allParams(uint256 collateralId) internal view returns (AuctionParams memory p) {
+        p = _takeParams(collateralId);
+        StoredParams storage s = _params[collateralId];
+        (p.buffer, p.redoTip, p.redoChip) = (s.buffer, s.redoTip, s.redoChip);
     }
 
     function _oracle() internal view returns (IOracleAdapter) {

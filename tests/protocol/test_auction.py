@@ -588,6 +588,12 @@ def test_governance_params_and_bounds(h):
     assert (int(stored.curve), stored.buffer, stored.cut, stored.step, stored.maxAge) == (
         STAIRSTEP, wad("1.5"), ray("0.9"), 30, 3600,
     )
+    # Every field at a distinctive value, the unused duration at its type's maximum: the storage
+    # packing (what a take reads in one slot) round-trips each field exactly.
+    edge = AuctionParams(curve="exponential", buffer=2 * WAD, duration=2**32 - 1, cut=RAY - 1, step=2**32 - 2,
+                         max_age=7 * 86_400, max_discount=wad("0.25"), redo_tip=wad(10_000), redo_chip=wad("0.01"))
+    h.govern(a, "setParams", 2, edge.as_tuple())
+    assert tuple(int(x) for x in a.params(2)) == tuple(int(x) for x in edge.as_tuple())
     bad = [
         ("buffer", dict(buffer=WAD - 1)),
         ("buffer", dict(buffer=2 * WAD + 1)),

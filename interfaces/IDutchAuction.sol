@@ -34,6 +34,12 @@ import {IOracleAdapter} from "./IOracleAdapter.sol";
 ///         CIRCUIT BREAKER. `stopLevel`: 0 all on, 1 no new auctions, 2 no new auctions and no
 ///         redo, 3 nothing (no takes either).
 ///
+///         IDS. Every kick returns a new id: unique, larger than every id before it, but not
+///         consecutive (`id >> 32` is the kick's number, 1, 2, ...; the low 32 bits name the
+///         storage slot of the sale, which a later kick reuses once the auction has ended). An
+///         ended auction's id stays dead: `take` and `redo` revert `AuctionNotRunning`, `sales`
+///         and `getStatus` return zeros.
+///
 ///         ACCOUNTING. `totalDebt()` (sum of tabs) is the auction term of the identity in
 ///         ILiquidityBuffer; `debtOf(collateralId)` feeds the engine's caps.
 interface IDutchAuction {
@@ -123,7 +129,8 @@ interface IDutchAuction {
     // --- Engine entry point ---
 
     /// @notice Engine-only: start an auction for `lot` of collateral `collateralId` (already
-    ///         transferred here) to raise `tab` for `owner`, starting at `referencePrice * buffer`
+    ///         confiscated: the vault keeps it in its auction custody and sends each take's slice
+    ///         straight to the taker's receiver) to raise `tab` for `owner`, starting at `referencePrice * buffer`
     ///         (the engine passes the oracle's auctionStartPrice). Returns the auction id.
     function kick(
         uint256 collateralId,

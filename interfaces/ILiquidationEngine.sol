@@ -55,7 +55,7 @@ interface ILiquidationEngine {
         uint8 collateralId;
         address token;
         uint8 decimals;
-        uint256 lot; // [token units] collateral moved to the auction
+        uint256 lot; // [token units] collateral put up for auction (the vault keeps it until sold)
         uint256 debt; // [wad] debt closed against this collateral
         uint256 tab; // [wad] debt + penalty the auction must raise
         uint256 startPrice; // [wad price] the oracle's auctionStartPrice (auction starts at x buffer)

@@ -39,7 +39,8 @@ import {IOracleAdapter} from "./IOracleAdapter.sol";
 ///         REBASING or FEE_ON_TRANSFER is refused at listing (`UnsupportedToken`). A listed token
 ///         is thereby declared plain, and the vault enforces it: a deposit that finds the vault
 ///         holding less of the token than its accounting (a negative rebase) is refused
-///         (`CollateralBalanceShort`), so no new collateral joins a short pool. Known pitfall: at
+///         (`CollateralBalanceShort`), so no new collateral joins a short pool. Collateral seized
+///         for auctions stays in the vault (`inAuction`) until sold or returned. Known pitfall: at
 ///         most 16 collateral types.
 interface IVault {
     // --- Types ---
@@ -101,8 +102,8 @@ interface IVault {
     event Withdraw(address indexed account, uint256 indexed id, address indexed receiver, uint256 amount);
     event Borrow(address indexed account, address indexed receiver, uint256 amount, uint256 normalisedDebt);
     event Repay(address indexed account, address indexed payer, uint256 amount, uint256 normalisedDebt);
-    event Confiscate(address indexed account, uint256 normalisedDebt, uint256 debt, address indexed to);
-    event CollateralConfiscated(address indexed account, uint256 indexed id, uint256 amount, address indexed to);
+    event Confiscate(address indexed account, uint256 normalisedDebt, uint256 debt);
+    event CollateralConfiscated(address indexed account, uint256 indexed id, uint256 amount);
     event CollateralReturned(address indexed account, uint256 indexed id, uint256 amount);
     event OperatorSet(address indexed account, address indexed operator, bool authorized);
     event FeesAccrued(uint256 rate, uint256 fees);
@@ -198,19 +199,32 @@ interface IVault {
         external
         returns (uint256 debt, uint256 normalisedDebt, HeldCollateral[] memory held);
 
-    /// @notice Engine-only: remove `collateralAmounts[i]` of `ids[i]` (sent to `to`) and
-    ///         `normalisedDebt` from `account`. Returns the exact decrease of totalDebt() [wad].
+    /// @notice Engine-only: remove `collateralAmounts[i]` of `ids[i]` and `normalisedDebt` from
+    ///         `account`. Returns the exact decrease of totalDebt() [wad]. The collateral does not
+    ///         leave the vault: it moves from the account (and `totalSupplied`) to the auctions'
+    ///         custody, `inAuction(id)`, until a take buys it (`releaseCollateral`) or the auction
+    ///         hands the rest back (`returnCollateral`).
     function confiscate(
         address account,
         uint8[] calldata ids,
         uint256[] calldata collateralAmounts,
-        uint256 normalisedDebt,
-        address to
+        uint256 normalisedDebt
     ) external returns (uint256 debtRemoved);
 
+    /// @notice Auction-only: send `amount` of collateral `id` from the auctions' custody to
+    ///         `receiver` (a take's slice). Reverts `InsufficientCollateral` beyond `inAuction(id)`:
+    ///         the auction can never reach the accounts' collateral.
+    function releaseCollateral(uint256 id, address receiver, uint256 amount) external;
+
     /// @notice Auction-only: credit collateral an auction did not need back to its owner's
-    ///         position (the auction has already transferred the tokens to the vault).
+    ///         position, from the auctions' custody (no transfer; never refused by the supply
+    ///         cap). Reverts `InsufficientCollateral` beyond `inAuction(id)`.
     function returnCollateral(address account, uint256 id, uint256 amount) external;
+
+    /// @notice Collateral `id` the vault keeps for running auctions [token units]: confiscated,
+    ///         not yet sold or returned. The vault's balance of the token is at least
+    ///         `totalSupplied + inAuction` (checked at every deposit).
+    function inAuction(uint256 id) external view returns (uint256);
 
     // --- Governance (GOVERNOR_ROLE, behind the timelock) ---
 

@@ -4,7 +4,9 @@
 
 Each figure is the gasUsed of one transaction receipt (unwind/gasbench.py says how each operation
 is set up). `liquidate` is an account holding two collateral types whose liquidation creates its
-two auctions; `take_full` buys a whole auction. `feed_reads` counts the `latestRoundData` calls
+two auctions (`liquidate` on a fresh system, `liquidate_steady` once auctions run,
+`liquidate_reusing_slots` once auctions have also ended and their sale storage is reused);
+`take_full` buys a whole auction. `feed_reads` counts the `latestRoundData` calls
 each operation made, per feed contract, from anvil's call tracer. With `--snapshot`, the figures
 are also written there (the checked-in snapshot tests/protocol/test_gas_snapshot.py compares with).
 """
@@ -28,9 +30,8 @@ def cli(ecosystem, network, provider, out, snapshot):
     op, keeper, bidder = test[0], test[1], test[2]
     borrowers = gasbench.fresh_accounts(accounts, chain)
     s = deploy_system(project, op)
-    measured = gasbench.measure(
-        s, chain, op, borrowers, keeper, bidder, breakdowns=("liquidate", "liquidate_steady", "take_full")
-    )
+    breakdowns = ("liquidate", "liquidate_steady", "liquidate_reusing_slots", "take_full")
+    measured = gasbench.measure(s, chain, op, borrowers, keeper, bidder, breakdowns=breakdowns)
     result = {
         "operations": measured["operations"],
         "compiler": gasbench.compiler_settings(project),

@@ -4,11 +4,11 @@
     c = UnwindClient("http://127.0.0.1:8545", "deployments/ethereum-custom.json", abi_dir=".build/abi")
     c.health("0xabc...")      # debt, health, collateral, liquidatable
     c.auctions()              # running auctions with their current prices
-    c.quote_take(3, 10**18)   # what taking 1 token of auction 3 costs now
+    c.quote_take(aid, 10**18) # what taking 1 token of auction `aid` costs now (ids from auctions())
 
     python -m unwind.client --rpc-url URL --deployment FILE [--abis DIR] health 0xabc...
     python -m unwind.client --rpc-url URL --deployment FILE auctions
-    python -m unwind.client --rpc-url URL --deployment FILE quote 3 [AMOUNT]
+    python -m unwind.client --rpc-url URL --deployment FILE quote ID [AMOUNT]
     python -m unwind.client --rpc-url URL --deployment FILE params
     python -m unwind.client --rpc-url URL --deployment FILE risk
 

@@ -29,6 +29,7 @@ OPERATIONS = (
     "take_partial",
     "take_full",
     "redo",
+    "liquidate_reusing_slots",
 )
 BATCH = 10
 # Issue 8's targets ("a+b": the sum of two operations).
@@ -58,12 +59,15 @@ def _new_second(chain):
 def run_operations(s, chain, op, borrowers, keeper, bidder) -> dict:
     """Run every operation once; returns {name: (receipt, accounts it covers)}.
 
-    `borrowers` needs 3 + BATCH funded accounts: one for deposit/borrow/repay, one liquidated
+    `borrowers` needs 4 + BATCH funded accounts: one for deposit/borrow/repay, one liquidated
     alone first (`liquidate`: the first liquidation of a fresh system, so the auction's counters,
-    its token balances and the keeper's debt-token balance go from zero to non-zero), BATCH
-    liquidated in one batch, and one liquidated alone after them (`liquidate_steady`: the same
-    liquidation once the system has run auctions). Each liquidated account holds WETH and WBTC,
-    so a liquidation creates two auctions.
+    its storage and the keeper's debt-token balance go from zero to non-zero), BATCH
+    liquidated in one batch, one liquidated alone after them (`liquidate_steady`: the same
+    liquidation once the system has run auctions, none of which has ended yet, so its two sales
+    still take fresh storage), and one liquidated last (`liquidate_reusing_slots`: the same
+    liquidation once two auctions have ended, so both of its sales reuse the storage slots
+    ended sales left behind, as they do on a system that has been running for a while).
+    Each liquidated account holds WETH and WBTC, so a liquidation creates two auctions.
     """
     out = {}
     weth = s.collateral["WETH"]
@@ -78,7 +82,7 @@ def run_operations(s, chain, op, borrowers, keeper, bidder) -> dict:
     _new_second(chain)
     out["repay"] = (s.vault.repay(first, 1_000 * WAD, sender=first), 1)
 
-    for account in borrowers[1 : 3 + BATCH]:
+    for account in borrowers[1 : 4 + BATCH]:
         _open(s, account, {"WETH": 4 * 10**18, "WBTC": 2 * 10**7})
     _open(s, bidder, {"USDC": 10_000_000 * 10**6}, "0.9")
     set_price(s, chain, op, "WETH", "2500")
@@ -106,6 +110,14 @@ def run_operations(s, chain, op, borrowers, keeper, bidder) -> dict:
         feed.setAnswer(feed.answer(), sender=op)
     _new_second(chain)
     out["redo"] = (s.auction.redo(ids[2], keeper, sender=keeper), 1)
+
+    # A second auction ends (take_full ended the first); the next liquidation's two sales reuse
+    # the slots both left behind.
+    _, price, lot, _ = s.auction.getStatus(ids[2])
+    _new_second(chain)
+    s.auction.take(ids[2], lot, price, bidder, b"", sender=bidder)
+    _new_second(chain)
+    out["liquidate_reusing_slots"] = (s.engine.liquidate(borrowers[3 + BATCH], keeper, sender=keeper), 1)
     return out
 
 
@@ -212,7 +224,7 @@ def measure(s, chain, op, borrowers, keeper, bidder, breakdowns=()) -> dict:
     return out
 
 
-def fresh_accounts(accounts, chain, n=3 + BATCH):
+def fresh_accounts(accounts, chain, n=4 + BATCH):
     """`n` new funded accounts (never used by anything else on this chain)."""
     manager = getattr(accounts, "test_accounts", accounts)  # ape.accounts, or the tests' fixture
     out = [manager.generate_test_account() for _ in range(n)]

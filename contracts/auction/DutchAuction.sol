@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {FixedPointMathLib as FPM} from "solady/utils/FixedPointMathLib.sol";
 import {Governed} from "../governance/Governed.sol";
@@ -17,8 +15,6 @@ import {ILiquidityBuffer} from "../../interfaces/ILiquidityBuffer.sol";
 /// @title DutchAuction
 /// @notice Falling-price auctions of seized collateral. See IDutchAuction.
 contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
-    using SafeERC20 for IERC20;
-
     // --- Constants ---
     uint256 internal constant WAD = 1e18;
     uint256 internal constant RAY = 1e27;
@@ -30,8 +26,12 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
     ILiquidityBuffer public immutable buffer;
 
     // --- Storage ---
-    /// @dev A running sale in three slots (the interface's `Sale` without `token`, which is the
-    ///      collateral's and kept once per collateral in `_collaterals`).
+    /// @dev A sale in three slots (the interface's `Sale` without `token`, which is the
+    ///      collateral's and kept once per collateral in `_collaterals`), stored in a pool of
+    ///      storage slots that ended sales leave "dirty" for the next kick: writing a used slot
+    ///      costs ~5k gas instead of ~22k for a fresh one. `lot == 0` marks a slot free (its other
+    ///      fields are stale), and `id` names the auction that holds or last held it, so an ended
+    ///      auction's id never reaches the sale that reuses its slot.
     struct StoredSale {
         // slot 0
         uint128 lot; // [token units]
@@ -44,6 +44,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         uint8 decimals;
         // slot 2
         uint128 top; // [wad price]
+        uint64 id; // kick number << 32 | pool slot
     }
 
     /// @dev Per collateral, one slot: its token, copied from the vault by `setParams` (a listing
@@ -58,16 +59,39 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
     ///      engine kicks only within its global cap (at most type(uint128).max), and a kick checks it.
     struct Counters {
         uint128 totalDebt; // [wad] sum of tabs
-        uint32 kicks; // ids are 1..kicks
+        uint32 kicks; // auctions ever started
         uint32 active; // running auctions
         uint8 stopLevel;
+        uint32 slots; // pool slots ever used: 0..slots-1
     }
 
-    mapping(uint256 id => StoredSale) internal _sales;
-    /// @dev The active list: auction ids as uint32, eight to a word.
+    /// @dev The sale pool, by slot (see StoredSale).
+    mapping(uint256 slot => StoredSale) internal _sales;
+    /// @dev A permutation of the pool's slots as uint32, eight to a word: positions
+    ///      0..active-1 hold the slots of the running auctions (the active list), positions
+    ///      active..slots-1 the free slots, the next kick's first.
     mapping(uint256 word => uint256) internal _activeWords;
     Counters internal _counters;
-    mapping(uint256 collateralId => AuctionParams) internal _params;
+    /// @dev AuctionParams as stored, two slots: slot 0 holds all a take reads (curve, age limit,
+    ///      floor), slot 1 the rest (`buffer`: kick, redo and the no-price fallback; the redo
+    ///      incentive). `maxAge` fits uint24: setParams bounds it by 7 days.
+    struct TakeParams {
+        Curve curve;
+        uint32 duration; // [seconds]
+        uint96 cut; // [ray]
+        uint32 step; // [seconds]
+        uint24 maxAge; // [seconds]
+        uint64 maxDiscount; // [wad]
+    }
+
+    struct StoredParams {
+        TakeParams take; // slot 0
+        uint64 buffer; // [wad] slot 1
+        uint96 redoTip; // [wad]
+        uint64 redoChip; // [wad]
+    }
+
+    mapping(uint256 collateralId => StoredParams) internal _params;
     mapping(uint256 collateralId => Collateral) internal _collaterals;
 
     constructor(address admin, IVault vault_, IDebtToken debtToken_, ILiquidityBuffer buffer_)
@@ -120,21 +144,21 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
             receiver == address(vault) || receiver == address(debtToken) || receiver == address(buffer)
                 || receiver == address(this)
         ) revert ForbiddenReceiver(receiver);
-        StoredSale storage s = _sales[id];
-        StoredSale memory sale = s;
-        if (sale.lot == 0) revert AuctionNotRunning(id);
+        (StoredSale storage s, StoredSale memory sale) = _running(id);
         address token = _collaterals[sale.collateralId].token;
         uint256 price = _takePrice(id, sale, token, maxPrice);
         (slice, owe) = _sizeTake(sale, amount, price);
 
         uint256 lot = sale.lot - slice;
         uint256 tab = sale.tab - owe;
-        s.lot = uint128(lot);
-        s.tab = uint128(tab);
+        // One write: a sale that ends here frees its slot (lot 0), keeping a non-zero tab so the
+        // slot stays dirty for the next kick; the leftover or shortfall is settled below.
+        if (tab == 0 || lot == 0) (s.lot, s.tab) = (0, uint128(sale.tab));
+        else (s.lot, s.tab) = (uint128(lot), uint128(tab));
         _counters.totalDebt -= uint128(owe); // owe <= tab <= totalDebt
         _collaterals[sale.collateralId].debt -= uint96(owe); // owe <= tab <= debt
 
-        IERC20(token).safeTransfer(receiver, slice);
+        vault.releaseCollateral(sale.collateralId, receiver, slice); // the vault keeps the lot
         if (data.length > 0) {
             IUnwindTaker(receiver).onUnwindTake(msg.sender, token, slice, owe, data);
         }
@@ -142,10 +166,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         emit Take(id, msg.sender, price, slice, owe, tab, lot);
 
         if (tab == 0) {
-            if (lot > 0) {
-                IERC20(token).safeTransfer(address(vault), lot);
-                vault.returnCollateral(sale.owner, sale.collateralId, lot);
-            }
+            if (lot > 0) vault.returnCollateral(sale.owner, sale.collateralId, lot);
             _end(id, sale, lot, 0);
         } else if (lot == 0) {
             _counters.totalDebt -= uint128(tab);
@@ -160,11 +181,9 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         uint256 level = _counters.stopLevel;
         if (level >= 2) revert StopLevel(level);
         if (keeper == address(0)) revert ZeroAddress();
-        StoredSale storage s = _sales[id];
-        StoredSale memory sale = s;
-        if (sale.lot == 0) revert AuctionNotRunning(id);
+        (StoredSale storage s, StoredSale memory sale) = _running(id);
         address token = _collaterals[sale.collateralId].token;
-        AuctionParams memory p = _params[sale.collateralId];
+        AuctionParams memory p = _allParams(sale.collateralId);
         // One oracle read: the update's quote is what a peek in this block returns, so the redo
         // check and the restart price come from the same evaluation.
         IOracleAdapter.Quote memory q = _oracle().update(token);
@@ -199,7 +218,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         uint256 n = _counters.active;
         ids = new uint256[](n);
         for (uint256 i; i < n; ++i) {
-            ids[i] = _activeAt(i);
+            ids[i] = _sales[_activeAt(i)].id;
         }
     }
 
@@ -218,7 +237,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         return _counters.active;
     }
 
-    /// @notice Auctions ever started: ids are 1..kicks.
+    /// @notice Auctions ever started (each id's kick number, `id >> 32`, is 1..kicks).
     function kicks() external view returns (uint256) {
         return _counters.kicks;
     }
@@ -230,9 +249,9 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
 
     /// @inheritdoc IDutchAuction
     function getStatus(uint256 id) external view returns (bool needsRedo, uint256 price, uint256 lot, uint256 tab) {
-        StoredSale memory sale = _sales[id];
-        if (sale.lot == 0) return (false, 0, 0, 0);
-        AuctionParams memory p = _params[sale.collateralId];
+        StoredSale memory sale = _sales[uint32(id)];
+        if (sale.lot == 0 || sale.id != id) return (false, 0, 0, 0);
+        AuctionParams memory p = _takeParams(sale.collateralId);
         (needsRedo, price) =
             _status(sale, p, _oracle().peek(_collaterals[sale.collateralId].token).auctionStartPrice);
         return (needsRedo, price, sale.lot, sale.tab);
@@ -240,8 +259,8 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
 
     /// @inheritdoc IDutchAuction
     function sales(uint256 id) external view returns (Sale memory) {
-        StoredSale memory s = _sales[id];
-        if (s.lot == 0) return Sale(0, 0, address(0), 0, 0, 0, 0, address(0), 0);
+        StoredSale memory s = _sales[uint32(id)];
+        if (s.lot == 0 || s.id != id) return Sale(0, 0, address(0), 0, 0, 0, 0, address(0), 0);
         return Sale({
             lot: s.lot,
             tab: s.tab,
@@ -257,7 +276,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
 
     /// @inheritdoc IDutchAuction
     function params(uint256 collateralId) external view returns (AuctionParams memory) {
-        return _params[collateralId];
+        return _allParams(collateralId);
     }
 
     // --- Governance ---
@@ -281,7 +300,19 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         }
         if (p.redoTip > 10_000e18) revert InvalidParameter("redoTip", p.redoTip, 0, 10_000e18);
         if (p.redoChip > 0.01e18) revert InvalidParameter("redoChip", p.redoChip, 0, 0.01e18);
-        _params[collateralId] = p;
+        _params[collateralId] = StoredParams({
+            take: TakeParams({
+                curve: p.curve,
+                duration: p.duration,
+                cut: p.cut,
+                step: p.step,
+                maxAge: uint24(p.maxAge), // <= 7 days, checked above
+                maxDiscount: p.maxDiscount
+            }),
+            buffer: p.buffer,
+            redoTip: p.redoTip,
+            redoChip: p.redoChip
+        });
         _collaterals[collateralId].token = c.token;
         emit AuctionParamsSet(collateralId, p);
     }
@@ -305,7 +336,8 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
     /// @dev Current curve price, and whether the auction must be restarted first: too old, or
     ///      priced below the floor `reference * (1 - maxDiscount)`. `ref` is the oracle's
     ///      auctionStartPrice now: max(current, delayed), so one depressed round cannot lower the
-    ///      floor before it is confirmed.
+    ///      floor before it is confirmed. `p` may come from `_takeParams` (buffer 0): the
+    ///      no-price fallback reads the buffer itself.
     function _status(StoredSale memory sale, AuctionParams memory p, uint256 ref)
         internal
         view
@@ -313,7 +345,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
     {
         uint256 elapsed = block.timestamp - sale.startedAt;
         price = AuctionCurves.price(p, sale.top, elapsed);
-        if (ref == 0) ref = FPM.mulDiv(sale.top, WAD, p.buffer);
+        if (ref == 0) ref = FPM.mulDiv(sale.top, WAD, _params[sale.collateralId].buffer);
         uint256 floor = FPM.mulDivUp(ref, WAD - p.maxDiscount, WAD);
         needsRedo = elapsed > p.maxAge || price < floor;
     }
@@ -325,9 +357,33 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         returns (uint256 price)
     {
         bool needsRedo;
-        (needsRedo, price) = _status(sale, _params[sale.collateralId], _oracle().peek(token).auctionStartPrice);
+        (needsRedo, price) = _status(sale, _takeParams(sale.collateralId), _oracle().peek(token).auctionStartPrice);
         if (needsRedo) revert AuctionNeedsRedo(id);
         if (price > maxPrice) revert PriceAboveMax(price, maxPrice);
+    }
+
+    /// @dev What a take reads of a collateral's parameters: TakeParams, one SLOAD, unpacked by
+    ///      hand from Solidity's packing of the struct (members from the low-order bits up: curve
+    ///      8, duration 32, cut 96, step 32, maxAge 24, maxDiscount 64 bits); the compiler's own
+    ///      copy costs ~1.3k more. buffer, redoTip and redoChip are left 0.
+    function _takeParams(uint256 collateralId) internal view returns (AuctionParams memory p) {
+        TakeParams storage t = _params[collateralId].take;
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(t.slot)
+        }
+        p.curve = Curve(uint8(word));
+        p.duration = uint32(word >> 8);
+        p.cut = uint96(word >> 40);
+        p.step = uint32(word >> 136);
+        p.maxAge = uint24(word >> 168);
+        p.maxDiscount = uint64(word >> 192);
+    }
+
+    function _allParams(uint256 collateralId) internal view returns (AuctionParams memory p) {
+        p = _takeParams(collateralId);
+        StoredParams storage s = _params[collateralId];
+        (p.buffer, p.redoTip, p.redoChip) = (s.buffer, s.redoTip, s.redoChip);
     }
 
     function _oracle() internal view returns (IOracleAdapter) {
@@ -363,19 +419,26 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         if (slice == 0) revert ZeroAmount();
     }
 
+    /// @dev Take a sale off the active list; its slot (already marked free by `lot == 0`) is
+    ///      parked just past the list's new end, where the next kick takes it.
     function _end(uint256 id, StoredSale memory sale, uint256 leftover, uint256 shortfall) internal {
-        Counters memory n = _counters;
-        uint256 lastIndex = n.active - 1;
-        uint256 last = _activeAt(lastIndex);
-        if (last != id) {
-            _setActiveAt(sale.index, last);
-            _sales[last].index = sale.index;
+        uint256 lastIndex = _counters.active - 1;
+        if (sale.index != lastIndex) {
+            uint256 lastSlot = _activeAt(lastIndex);
+            _setActiveAt(sale.index, lastSlot);
+            _setActiveAt(lastIndex, uint32(id));
+            _sales[lastSlot].index = sale.index;
         }
-        // The word keeps the stale id past the end (never read: `active` bounds the list), so the
-        // next kick writes a non-zero word instead of a fresh one.
         _counters.active = uint32(lastIndex);
-        delete _sales[id];
         emit AuctionEnded(id, leftover, shortfall);
+    }
+
+    /// @dev The running sale `id` (its slot is the id's low 32 bits); reverts when it has ended
+    ///      or never existed.
+    function _running(uint256 id) internal view returns (StoredSale storage s, StoredSale memory sale) {
+        s = _sales[uint32(id)];
+        sale = s;
+        if (sale.lot == 0 || sale.id != id) revert AuctionNotRunning(id);
     }
 
     /// @dev The checks of a kick, in the interface's order; the auction's starting price.
@@ -396,15 +459,27 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         return FPM.mulDivUp(referencePrice, buf, WAD);
     }
 
-    /// @dev Store a new sale and append it to the active list.
+    /// @dev Store a new sale in a free slot of the pool (a fresh one when none is free) and
+    ///      append it to the active list. Its id: the kick number << 32 | the slot.
     function _open(uint256 collateralId, uint8 decimals, uint256 lot, uint256 tab, uint256 top, address owner)
         internal
         returns (uint256 id)
     {
         Counters memory n = _counters;
         if (n.kicks == type(uint32).max) revert InvalidParameter("kicks", n.kicks, 0, type(uint32).max - 1);
-        id = uint256(n.kicks) + 1;
-        _sales[id] = StoredSale({
+        uint256 slot;
+        if (n.active < n.slots) {
+            slot = _activeAt(n.active); // a free slot, parked at the list's end by `_end`
+            // Never overwrite a running sale (free for nothing: the read warms the slot the
+            // write below then pays less for).
+            assert(_sales[slot].lot == 0);
+        } else {
+            slot = n.slots; // all in use (active == slots <= kicks < 2**32): a fresh one
+            _setActiveAt(n.active, slot);
+            ++n.slots;
+        }
+        id = (uint256(n.kicks) + 1) << 32 | slot;
+        _sales[slot] = StoredSale({
             lot: _toUint128(lot),
             tab: _toUint128(tab),
             owner: owner,
@@ -412,14 +487,15 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
             collateralId: uint8(collateralId),
             index: n.active,
             decimals: decimals,
-            top: _toUint128(top)
+            top: _toUint128(top),
+            id: uint64(id)
         });
-        _setActiveAt(n.active, id);
         _counters = Counters({
             totalDebt: _toUint128(uint256(n.totalDebt) + tab),
-            kicks: uint32(id),
+            kicks: n.kicks + 1,
             active: n.active + 1,
-            stopLevel: n.stopLevel
+            stopLevel: n.stopLevel,
+            slots: n.slots
         });
     }
 

@@ -304,7 +304,7 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
             ids[i] = seizures[i].collateralId;
             lots[i] = seizures[i].lot;
         }
-        debtRemoved = vault.confiscate(account, ids, lots, artToRemove, address(auction));
+        debtRemoved = vault.confiscate(account, ids, lots, artToRemove);
     }
 
     /// @dev One auction per seized collateral. The vault's exact debt change is split like the

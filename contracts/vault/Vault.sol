@@ -49,8 +49,25 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
         uint16 rampMask; // bit i set: collateral i has a threshold ramp stored (maybe ended)
     }
 
+    /// @dev A listed collateral as stored: IVault's CollateralConfig plus `inAuction`, which
+    ///      shares the last slot with `totalSupplied` (a liquidation and a take write one slot).
+    struct StoredCollateral {
+        // slot 0
+        address token;
+        uint8 decimals;
+        bool frozen;
+        uint64 maxLtv; // [wad]
+        // slot 1
+        uint64 liquidationThreshold; // [wad]
+        uint64 penalty; // [wad]
+        uint128 supplyCap; // [token units]
+        // slot 2
+        uint128 totalSupplied; // [token units] in accounts' positions
+        uint128 inAuction; // [token units] confiscated, kept here for the running auctions
+    }
+
     /// @dev Ids 0..collateralCount-1 (a mapping: loops over an account's mask need no length read).
-    mapping(uint256 id => CollateralConfig) internal _collaterals;
+    mapping(uint256 id => StoredCollateral) internal _collaterals;
     mapping(uint256 id => ThresholdRamp) public thresholdRamp;
     mapping(address token => uint256) internal _idPlusOne;
     mapping(address account => Position) internal _positions;
@@ -98,7 +115,7 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
     function deposit(address account, uint256 id, uint256 amount) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
         if (account == address(0)) revert ZeroAddress();
-        CollateralConfig storage c = _config(id);
+        StoredCollateral storage c = _config(id);
         uint256 wouldBe = uint256(c.totalSupplied) + amount;
         if (wouldBe > c.supplyCap) revert SupplyCapExceeded(id, c.supplyCap, wouldBe);
 
@@ -108,7 +125,9 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
         uint256 balance = token.balanceOf(address(this));
         uint256 received = balance - before;
         if (received != amount) revert TransferAmountMismatch(address(token), amount, received);
-        if (balance < wouldBe) revert CollateralBalanceShort(address(token), balance, wouldBe);
+        // The vault also keeps the collateral of running auctions.
+        uint256 accounted = wouldBe + c.inAuction;
+        if (balance < accounted) revert CollateralBalanceShort(address(token), balance, accounted);
 
         c.totalSupplied = uint128(wouldBe);
         _collateralOf[account][id] += amount;
@@ -124,7 +143,7 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
     {
         if (amount == 0) revert ZeroAmount();
         if (receiver == address(0)) revert ZeroAddress();
-        CollateralConfig storage c = _config(id);
+        StoredCollateral storage c = _config(id);
         uint256 held = _collateralOf[account][id];
         if (held < amount) revert InsufficientCollateral(id, held, amount);
 
@@ -233,13 +252,12 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IVault
-    function confiscate(
-        address account,
-        uint8[] calldata ids,
-        uint256[] calldata collateralAmounts,
-        uint256 art,
-        address to
-    ) external onlyRole(ENGINE_ROLE) nonReentrant returns (uint256 debtRemoved) {
+    function confiscate(address account, uint8[] calldata ids, uint256[] calldata collateralAmounts, uint256 art)
+        external
+        onlyRole(ENGINE_ROLE)
+        nonReentrant
+        returns (uint256 debtRemoved)
+    {
         Position storage pos = _positions[account];
         uint256 r = _accrue();
         uint256 totalArt = _totals.normalisedDebt;
@@ -251,15 +269,31 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
 
         uint16 mask = pos.mask;
         for (uint256 i; i < ids.length; ++i) {
-            mask = _removeCollateral(account, ids[i], collateralAmounts[i], to, mask);
+            mask = _removeCollateral(account, ids[i], collateralAmounts[i], mask);
         }
-        emit Confiscate(account, art, debtRemoved, to);
+        emit Confiscate(account, art, debtRemoved);
         pos.mask = mask;
     }
 
     /// @inheritdoc IVault
+    function releaseCollateral(uint256 id, address receiver, uint256 amount)
+        external
+        onlyRole(AUCTION_ROLE)
+        nonReentrant
+    {
+        StoredCollateral storage c = _collaterals[id]; // an unlisted id has nothing in custody
+        uint256 kept = c.inAuction;
+        if (kept < amount) revert InsufficientCollateral(id, kept, amount);
+        c.inAuction = uint128(kept - amount);
+        IERC20(c.token).safeTransfer(receiver, amount);
+    }
+
+    /// @inheritdoc IVault
     function returnCollateral(address account, uint256 id, uint256 amount) external onlyRole(AUCTION_ROLE) nonReentrant {
-        CollateralConfig storage c = _config(id);
+        StoredCollateral storage c = _collaterals[id]; // an unlisted id has nothing in custody
+        uint256 kept = c.inAuction;
+        if (kept < amount) revert InsufficientCollateral(id, kept, amount);
+        c.inAuction = uint128(kept - amount);
         c.totalSupplied += uint128(amount); // never refused by the cap: it was the owner's already
         _collateralOf[account][id] += amount;
         _positions[account].mask |= uint16(1 << id);
@@ -297,7 +331,7 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
         uint256 mask = pos.mask;
         for (uint256 id; mask != 0; ++id) {
             if (mask & 1 != 0) {
-                CollateralConfig storage c = _collaterals[id];
+                StoredCollateral storage c = _collaterals[id];
                 IOracleAdapter.Quote memory q = oracle.peek(c.token);
                 uint256 price = q.liquidationPrice != 0 ? q.liquidationPrice : q.current;
                 uint256 value = FPM.fullMulDiv(_collateralOf[account][id], price, 10 ** c.decimals);
@@ -333,7 +367,7 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
     ///      prices). The collateral's own term of the limit, `floor(floor(x * p / 10**d) * ltv / WAD)`,
     ///      must stay >= term(held) - (limit - debt); the smallest such x is solved for directly.
     function maxWithdraw(address account, uint256 id) external view returns (uint256) {
-        CollateralConfig storage c = _config(id);
+        StoredCollateral storage c = _config(id);
         uint256 held = _collateralOf[account][id];
         Position memory pos = _positions[account];
         if (pos.art == 0 || held == 0) return held;
@@ -391,9 +425,23 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IVault
-    function collateral(uint256 id) external view returns (CollateralConfig memory c) {
-        c = _config(id);
-        c.liquidationThreshold = _currentThreshold(id, _collaterals[id]);
+    function collateral(uint256 id) external view returns (CollateralConfig memory) {
+        StoredCollateral storage c = _config(id);
+        return CollateralConfig({
+            token: c.token,
+            decimals: c.decimals,
+            frozen: c.frozen,
+            maxLtv: c.maxLtv,
+            liquidationThreshold: _currentThreshold(id, c),
+            penalty: c.penalty,
+            supplyCap: c.supplyCap,
+            totalSupplied: c.totalSupplied
+        });
+    }
+
+    /// @inheritdoc IVault
+    function inAuction(uint256 id) external view returns (uint256) {
+        return _config(id).inAuction;
     }
 
     /// @inheritdoc IVault
@@ -428,7 +476,7 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
         if (decimals > 18) revert InvalidParameter("decimals", decimals, 0, 18);
         _checkRisk(maxLtv, threshold, penalty);
         _collaterals[id] = (
-            CollateralConfig({
+            StoredCollateral({
                 token: token,
                 decimals: decimals,
                 frozen: false,
@@ -436,7 +484,8 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
                 liquidationThreshold: threshold,
                 penalty: penalty,
                 supplyCap: supplyCap,
-                totalSupplied: 0
+                totalSupplied: 0,
+                inAuction: 0
             })
         );
         _acc.collateralCount = uint8(id + 1);
@@ -450,7 +499,7 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
 
     /// @inheritdoc IVault
     function setMaxLtv(uint256 id, uint64 maxLtv) external onlyGovernorOrRisk {
-        CollateralConfig storage c = _config(id);
+        StoredCollateral storage c = _config(id);
         uint64 threshold = _currentThreshold(id, c);
         ThresholdRamp memory ramp = thresholdRamp[id];
         uint64 lowest = ramp.end > block.timestamp && ramp.to < threshold ? ramp.to : threshold;
@@ -461,7 +510,7 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
 
     /// @inheritdoc IVault
     function setLiquidationThreshold(uint256 id, uint64 threshold, uint40 rampDuration) external onlyGovernorOrRisk {
-        CollateralConfig storage c = _config(id);
+        StoredCollateral storage c = _config(id);
         _checkRisk(c.maxLtv, threshold, c.penalty);
         uint64 current = _currentThreshold(id, c);
         if (threshold < current) {
@@ -481,7 +530,7 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
 
     /// @inheritdoc IVault
     function setPenalty(uint256 id, uint64 penalty) external onlyRole(GOVERNOR_ROLE) {
-        CollateralConfig storage c = _config(id);
+        StoredCollateral storage c = _config(id);
         // Check against the threshold in force now: while it ramps down it is above the target,
         // and liquidations use it (threshold * (1 + penalty) < 1 must hold throughout).
         _checkRisk(c.maxLtv, _currentThreshold(id, c), penalty);
@@ -556,7 +605,7 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
 
     // --- Internal ---
 
-    function _config(uint256 id) internal view returns (CollateralConfig storage) {
+    function _config(uint256 id) internal view returns (StoredCollateral storage) {
         if (id >= _acc.collateralCount) revert UnknownCollateral(id);
         return _collaterals[id];
     }
@@ -573,7 +622,7 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
         }
     }
 
-    function _currentThreshold(uint256 id, CollateralConfig storage c) internal view returns (uint64) {
+    function _currentThreshold(uint256 id, StoredCollateral storage c) internal view returns (uint64) {
         if (_acc.rampMask & (1 << id) == 0) return c.liquidationThreshold; // never ramped since the last raise
         ThresholdRamp memory ramp = thresholdRamp[id];
         if (ramp.end <= block.timestamp) return c.liquidationThreshold;
@@ -619,7 +668,7 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
         IOracleAdapter o = oracle;
         for (uint256 id; mask != 0; ++id) {
             if (mask & 1 != 0) {
-                CollateralConfig storage c = _collaterals[id];
+                StoredCollateral storage c = _collaterals[id];
                 if (!c.frozen && c.maxLtv != 0) {
                     uint256 price = o.update(c.token).borrowPrice;
                     uint256 value = FPM.fullMulDiv(_collateralOf[account][id], price, 10 ** c.decimals);
@@ -634,7 +683,7 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
         IOracleAdapter o = oracle;
         for (uint256 id; mask != 0; ++id) {
             if (mask & 1 != 0) {
-                CollateralConfig storage c = _collaterals[id];
+                StoredCollateral storage c = _collaterals[id];
                 if (!c.frozen && c.maxLtv != 0) {
                     uint256 price = o.peek(c.token).borrowPrice;
                     uint256 value = FPM.fullMulDiv(_collateralOf[account][id], price, 10 ** c.decimals);
@@ -653,7 +702,7 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
         uint256 k;
         for (uint256 id; mask != 0; ++id) {
             if (mask & 1 != 0) {
-                CollateralConfig storage c = _collaterals[id];
+                StoredCollateral storage c = _collaterals[id];
                 held[k++] = HeldCollateral({
                     id: uint8(id),
                     token: c.token,
@@ -667,18 +716,16 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
         }
     }
 
-    function _removeCollateral(address account, uint256 id, uint256 amount, address to, uint16 mask)
-        internal
-        returns (uint16)
-    {
-        CollateralConfig storage c = _collaterals[id];
+    /// @dev Move `amount` of collateral `id` from the account to the auctions' custody (no transfer).
+    function _removeCollateral(address account, uint256 id, uint256 amount, uint16 mask) internal returns (uint16) {
+        StoredCollateral storage c = _collaterals[id];
         uint256 held = _collateralOf[account][id];
         if (held < amount) revert InsufficientCollateral(id, held, amount);
         _collateralOf[account][id] = held - amount;
-        c.totalSupplied -= uint128(amount);
+        // held <= totalSupplied; inAuction + totalSupplied never exceeds what deposits brought in.
+        (c.totalSupplied, c.inAuction) = (c.totalSupplied - uint128(amount), c.inAuction + uint128(amount));
         if (held == amount) mask &= ~uint16(1 << id);
-        IERC20(c.token).safeTransfer(to, amount);
-        emit CollateralConfiscated(account, id, amount, to);
+        emit CollateralConfiscated(account, id, amount);
         return mask;
     }
 

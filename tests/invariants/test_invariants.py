@@ -150,6 +150,7 @@ class View:
     bal_vault: dict
     bal_auction: dict
     debt_by_id: dict
+    in_auction: dict  # sym -> the vault's auction custody, IVault.inAuction
     held: dict  # account -> {sym: amount}
     art: dict
     health: dict
@@ -171,7 +172,7 @@ def read(w: World) -> View:
         tok = c[sym]
         fns += [c["oracle"].functions.peek(tok.address), v.functions.collateral(w.ids[sym]),
                 tok.functions.balanceOf(v.address), tok.functions.balanceOf(a.address),
-                a.functions.debtOf(w.ids[sym])]
+                a.functions.debtOf(w.ids[sym]), v.functions.inAuction(w.ids[sym])]
     for acct in w.accounts:
         fns += [v.functions.collateralOf(acct, w.ids[s]) for s in SYMBOLS]
         fns += [v.functions.normalisedDebtOf(acct), v.functions.healthOf(acct)]
@@ -179,10 +180,10 @@ def read(w: World) -> View:
     ts = w.d.now()
     rate, total_art, vault_debt, dust, supply, auction_debt, bad, surplus, stop, active = out[:10]
     i = 10
-    quotes, config, bal_vault, bal_auction, debt_by_id = {}, {}, {}, {}, {}
+    quotes, config, bal_vault, bal_auction, debt_by_id, in_auction = {}, {}, {}, {}, {}, {}
     for sym in SYMBOLS:
-        q, cfg, bv, ba, dbi = out[i : i + 5]
-        i += 5
+        q, cfg, bv, ba, dbi, in_auction[sym] = out[i : i + 6]
+        i += 6
         quotes[sym] = tuple(q)
         # CollateralConfig: token, decimals, frozen, maxLtv, liquidationThreshold, penalty, supplyCap, totalSupplied
         config[sym] = (cfg[4], cfg[5], cfg[7], cfg[3], cfg[2])
@@ -193,7 +194,7 @@ def read(w: World) -> View:
         art[acct], health[acct] = out[i + 3], out[i + 4]
         i += 5
     view = View(ts, rate, total_art, vault_debt, dust, supply, auction_debt, bad, surplus, stop, quotes, config,
-                bal_vault, bal_auction, debt_by_id, held, art, health, list(active))
+                bal_vault, bal_auction, debt_by_id, in_auction, held, art, health, list(active))
     sales = w.d.batch([a.functions.sales(aid) for aid in view.active])
     view.sales = {aid: tuple(s) for aid, s in zip(view.active, sales)}
     return view
@@ -254,6 +255,7 @@ class UnwindMachine(RuleBasedStateMachine):
         self.donated_vault = dict.fromkeys(SYMBOLS, 0)
         self.donated_auction = dict.fromkeys(SYMBOLS, 0)
         self.kicked = {}  # auction id -> [symbol, kicked lot, sold]
+        self.ended = set()  # ids of auctions seen leaving the active list
         self.refresh_feeds()
         self.before = read(self.w)
 
@@ -726,11 +728,15 @@ def check(m: UnwindMachine, before: View, after: View) -> None:
     for sym in SYMBOLS:
         supplied = after.config[sym][2]
         assert sum(after.held[a][sym] for a in w.accounts) == supplied, f"{sym}: positions != totalSupplied"
-        assert after.bal_vault[sym] == supplied + m.donated_vault[sym], (
-            f"{sym}: vault holds {after.bal_vault[sym]}, accounts {supplied} + donated {m.donated_vault[sym]}")
+        # The vault keeps the lots of running auctions too (IVault.inAuction); the auction holds
+        # no collateral of its own, only what was donated to it.
         lots = sum(s[LOT] for s in after.sales.values() if s[TOKEN].lower() == m.c[sym].address.lower())
-        assert after.bal_auction[sym] == lots + m.donated_auction[sym], (
-            f"{sym}: auction holds {after.bal_auction[sym]}, lots {lots} + donated {m.donated_auction[sym]}")
+        assert after.in_auction[sym] == lots, f"{sym}: vault's auction custody {after.in_auction[sym]} != lots {lots}"
+        assert after.bal_vault[sym] == supplied + lots + m.donated_vault[sym], (
+            f"{sym}: vault holds {after.bal_vault[sym]}, accounts {supplied} + lots {lots}"
+            f" + donated {m.donated_vault[sym]}")
+        assert after.bal_auction[sym] == m.donated_auction[sym], (
+            f"{sym}: auction holds {after.bal_auction[sym]}, donated {m.donated_auction[sym]}")
     # Debt reconciles.
     assert after.supply == after.vault_debt + after.auction_debt + after.bad_debt, (
         f"identity: supply {after.supply} != {after.vault_debt} + {after.auction_debt} + {after.bad_debt}")
@@ -746,6 +752,16 @@ def check(m: UnwindMachine, before: View, after: View) -> None:
         assert sale[LOT] == k[1] - k[2], f"auction {aid}: lot {sale[LOT]} != kicked {k[1]} - sold {k[2]}"
         if aid in before.sales and sale[TAB] != before.sales[aid][TAB]:
             assert sale[TAB] >= after.dust, f"auction {aid} tab {sale[TAB]} below dust"
+    # The active list and the sale pool (IDutchAuction IDS): each running sale sits at its list
+    # position with a lot; an auction off the list is dead for good, also once a later kick has
+    # reused its storage slot.
+    assert len(set(after.active)) == len(after.active), f"an id listed twice: {after.active}"
+    for pos, aid in enumerate(after.active):
+        assert after.sales[aid][IDX] == pos and after.sales[aid][LOT] > 0, f"auction {aid} at {pos}: {after.sales[aid]}"
+    m.ended.update(aid for aid in before.active if aid not in after.sales)
+    if m.ended:
+        dead = m.d.batch([m.c["auction"].functions.sales(aid) for aid in sorted(m.ended)])
+        assert all(tuple(s)[LOT] == 0 and tuple(s)[TAB] == 0 for s in dead), "an ended auction's id still reads a sale"
     # Health: the vault's view matches the model; no healthy -> unhealthy without price/fee/ramp.
     for acct in w.accounts:
         model = model_health(w, after.held[acct], after.art[acct], after.rate, after.quotes, after.config)

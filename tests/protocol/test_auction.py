@@ -214,6 +214,9 @@ def test_take_part_of_the_lot(h, alice, bob, keeper, chain):
     weth = s.collateral["WETH"]
     debt_before, weth_before = s.debt_token.balanceOf(bob), weth.balanceOf(bob)
     total_before = s.auction.totalDebt()
+    # The lot stays in the vault (its auction custody); the auction holds no collateral.
+    assert s.vault.inAuction(WETH_ID) == sale.lot == 10 * WAD and weth.balanceOf(s.auction) == 0
+    vault_before = weth.balanceOf(s.vault)
     chain.pending_timestamp = sale.startedAt + 333
     tx = s.auction.take(aid, 2 * WAD, wad(3100), bob, b"", sender=bob)
     ev = check_take(h, tx)
@@ -223,6 +226,7 @@ def test_take_part_of_the_lot(h, alice, bob, keeper, chain):
     assert ev.taker == bob.address
     assert s.debt_token.balanceOf(bob) == debt_before - ev.owe
     assert weth.balanceOf(bob) == weth_before + 2 * WAD
+    assert weth.balanceOf(s.vault) == vault_before - 2 * WAD and s.vault.inAuction(WETH_ID) == 8 * WAD
     after = s.auction.sales(aid)
     assert (after.lot, after.tab) == (8 * WAD, wad(24_200) - ev.owe) == (ev.lot, ev.tab)
     assert s.auction.totalDebt() == total_before - ev.owe
@@ -235,6 +239,7 @@ def test_take_paying_the_tab_returns_the_leftover(h, alice, bob, keeper, chain):
     buyer(h, bob)
     aid = kick_weth(h, alice, keeper)
     sale = s.auction.sales(aid)
+    supplied_before = s.vault.collateral(WETH_ID).totalSupplied
     chain.pending_timestamp = sale.startedAt + 600  # price 2700: the tab needs ~8.96 WETH
     tx = s.auction.take(aid, 10 * WAD, MAX_UINT, bob, b"", sender=bob)
     ev = check_take(h, tx)
@@ -245,6 +250,9 @@ def test_take_paying_the_tab_returns_the_leftover(h, alice, bob, keeper, chain):
     ended = one_event(tx, s.auction, "AuctionEnded")
     assert (ended.id, ended.leftover, ended.shortfall) == (aid, leftover, 0)
     assert s.vault.collateralOf(alice, WETH_ID) == leftover
+    # The leftover moved from the vault's auction custody back to alice's position.
+    assert s.vault.inAuction(WETH_ID) == 0
+    assert s.vault.collateral(WETH_ID).totalSupplied == supplied_before + leftover
     assert s.auction.count() == 0 and s.auction.sales(aid).lot == 0
     assert s.auction.totalDebt() == 0 and s.buffer.badDebt() == 0
     h.assert_identity()
@@ -253,6 +261,57 @@ def test_take_paying_the_tab_returns_the_leftover(h, alice, bob, keeper, chain):
     assert s.collateral["WETH"].balanceOf(alice) == leftover
     with reverts(s.auction, "AuctionNotRunning", id=aid):
         s.auction.take(aid, WAD, MAX_UINT, bob, b"", sender=bob)
+
+
+def test_vault_custody_bounds_what_the_auction_can_move(h, alice, bob, keeper, accounts, chain):
+    """The auction role reaches only the collateral of running auctions (IVault.inAuction),
+    never the accounts' deposits: releasing or returning more reverts."""
+    s = h.s
+    h.open(bob, {"WETH": 50}, 1_000)  # deposits of another account, in the same vault
+    aid = kick_weth(h, alice, keeper)
+    lot = s.auction.sales(aid).lot
+    assert s.vault.inAuction(WETH_ID) == lot
+    auction = accounts[s.auction.address]  # impersonated on anvil
+    chain.set_balance(auction, 10**18)
+    with reverts(s.vault, "InsufficientCollateral", id=WETH_ID, held=lot, requested=lot + 1):
+        s.vault.releaseCollateral(WETH_ID, auction, lot + 1, sender=auction)
+    with reverts(s.vault, "InsufficientCollateral", id=WETH_ID, held=lot, requested=lot + 1):
+        s.vault.returnCollateral(alice, WETH_ID, lot + 1, sender=auction)
+    with reverts(s.vault, "InsufficientCollateral", id=WBTC_ID, held=0, requested=1):
+        s.vault.releaseCollateral(WBTC_ID, auction, 1, sender=auction)
+    assert s.vault.inAuction(WETH_ID) == lot
+    h.assert_identity()
+
+
+def test_an_ended_auctions_slot_is_reused_and_its_id_stays_dead(h, alice, bob, carol, keeper, chain):
+    """A kick reuses the storage slot an ended sale left (IDutchAuction IDS): a new, larger id;
+    the old id never reaches the new sale."""
+    s = h.s
+    buyer(h, bob)
+    first = kick_weth(h, alice, keeper)
+    chain.pending_timestamp = s.auction.sales(first).startedAt + 600
+    s.auction.take(first, 10 * WAD, MAX_UINT, bob, b"", sender=bob)  # pays the tab: the auction ends
+    assert s.auction.count() == 0 and s.auction.list() == []
+    second = kick_weth(h, carol, keeper, debt=20_000, price=2400)
+    assert second > first and second >> 32 == (first >> 32) + 1 == s.auction.kicks()
+    assert second & 0xFFFFFFFF == first & 0xFFFFFFFF  # the same storage slot
+    assert s.auction.list() == [second]
+    sale = s.auction.sales(second)
+    assert sale.lot > 0 and sale.owner == carol.address and sale.index == 0
+    # The old id is dead: nothing reads or moves the sale now in its slot through it.
+    empty = s.auction.sales(first)
+    assert (empty.lot, empty.tab, empty.owner, empty.top) == (0, 0, ZERO, 0)
+    assert s.auction.getStatus(first) == (False, 0, 0, 0)
+    with reverts(s.auction, "AuctionNotRunning", id=first):
+        s.auction.take(first, WAD, MAX_UINT, bob, b"", sender=bob)
+    with reverts(s.auction, "AuctionNotRunning", id=first):
+        s.auction.redo(first, keeper, sender=keeper)
+    # Ids that never existed, in a used slot or a fresh one, are refused too.
+    for bogus in (second & 0xFFFFFFFF, second + (1 << 32), 7):
+        with reverts(s.auction, "AuctionNotRunning", id=bogus):
+            s.auction.take(bogus, WAD, MAX_UINT, bob, b"", sender=bob)
+    assert s.auction.sales(second).lot == sale.lot
+    h.assert_identity()
 
 
 @pytest.fixture
@@ -536,6 +595,12 @@ def test_governance_params_and_bounds(h):
     assert (int(stored.curve), stored.buffer, stored.cut, stored.step, stored.maxAge) == (
         STAIRSTEP, wad("1.5"), ray("0.9"), 30, 3600,
     )
+    # Every field at a distinctive value, the unused duration at its type's maximum: the storage
+    # packing (what a take reads in one slot) round-trips each field exactly.
+    edge = AuctionParams(curve="exponential", buffer=2 * WAD, duration=2**32 - 1, cut=RAY - 1, step=2**32 - 2,
+                         max_age=7 * 86_400, max_discount=wad("0.25"), redo_tip=wad(10_000), redo_chip=wad("0.01"))
+    h.govern(a, "setParams", 2, edge.as_tuple())
+    assert tuple(int(x) for x in a.params(2)) == tuple(int(x) for x in edge.as_tuple())
     bad = [
         ("buffer", dict(buffer=WAD - 1)),
         ("buffer", dict(buffer=2 * WAD + 1)),

@@ -61,14 +61,16 @@ def test_no_return_value_token_supported_end_to_end(system, gov, project, deploy
     held_before = s.vault.collateralOf(alice, cid)
     tx = s.engine.liquidate(alice, keeper, sender=keeper)
     kick = s.auction.Kick.from_receipt(tx)[0]
-    assert tok.balanceOf(s.auction) == kick.lot == held_before - s.vault.collateralOf(alice, cid)
+    # The lot stays in the vault, in its auction custody.
+    assert kick.lot == held_before - s.vault.collateralOf(alice, cid) == s.vault.inAuction(cid)
+    assert tok.balanceOf(s.vault) == s.vault.collateralOf(alice, cid) + kick.lot and tok.balanceOf(s.auction) == 0
     fund_keeper(s, keeper)
     tx = s.auction.take(kick.id, kick.lot, MAX_UINT, keeper, b"", sender=keeper)
     take = s.auction.Take.from_receipt(tx)[0]
     end = s.auction.AuctionEnded.from_receipt(tx)[0]
     assert tok.balanceOf(keeper) == take.slice
     assert take.slice + end.leftover == kick.lot
-    assert tok.balanceOf(s.auction) == 0
+    assert tok.balanceOf(s.auction) == 0 and s.vault.inAuction(cid) == 0
     assert tok.balanceOf(s.vault) == s.vault.collateralOf(alice, cid)
     supply, backing = s.debt_token.totalSupply(), s.vault.totalDebt() + s.auction.totalDebt() + s.buffer.badDebt()
     assert supply == backing

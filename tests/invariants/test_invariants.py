@@ -238,6 +238,33 @@ def curve_price(p, top: int, elapsed: int) -> int:
     return -(-top * z // RAY)
 
 
+LINEAR_HOUR_FLOOR_S = 1200  # the waits below are written for a linear hour from 1.2 x: floor at 1,200 s
+
+
+def floor_seconds(p, top: int) -> int:
+    """Seconds from an auction's start until its curve reaches the floor (taking the reference as
+    top / buffer), by bisection over the exact curve (the curves never rise)."""
+    ref = top * WAD // p[1]
+    floor = -(-ref * (WAD - p[6]) // WAD)
+    lo, hi = 0, p[5]
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if curve_price(p, top, mid) >= floor:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def on_curve(wait: int, p, top: int) -> int:
+    """A wait written in seconds of the linear hour (floor at 1,200 s) as the same share of this
+    auction's own time to the floor, so a rule's early/late/past-the-floor waits keep their meaning
+    whatever curve governance or the defaults chose; waits past max age stay absolute."""
+    if wait == 0 or wait >= 7200:
+        return wait
+    return max(1, wait * floor_seconds(p, top) // LINEAR_HOUR_FLOOR_S)
+
+
 # --- the machine ---------------------------------------------------------------------------------
 
 
@@ -566,9 +593,6 @@ class UnwindMachine(RuleBasedStateMachine):
 
     def take(self, i, frac, wait, only=None):
         self.kind = "take"
-        if wait:
-            self.d.advance(wait)
-            self.refresh_feeds()
         aid = only or self.pick_auction(i)
         if aid is None:
             return
@@ -577,6 +601,9 @@ class UnwindMachine(RuleBasedStateMachine):
         if sale[LOT] == 0:
             return  # ended already
         params = a.functions.params(sale[CID]).call()
+        if wait:
+            self.d.advance(on_curve(wait, params, sale[TOP]))
+            self.refresh_feeds()
         sym = self.kicked[aid][0]
         amount = max(1, int(sale[LOT] * frac))
         needs_redo, price_now, _, _ = a.functions.getStatus(aid).call()
@@ -642,10 +669,6 @@ class UnwindMachine(RuleBasedStateMachine):
 
     def redo(self, i, wait, only=None):
         self.kind = "redo"
-        if wait:
-            self.d.advance(wait)
-            self.refresh_feeds()
-            self.poke_all()
         aid = only or self.pick_auction(i)
         if aid is None:
             return
@@ -654,6 +677,10 @@ class UnwindMachine(RuleBasedStateMachine):
         if sale[LOT] == 0:
             return
         params = a.functions.params(sale[CID]).call()
+        if wait:
+            self.d.advance(on_curve(wait, params, sale[TOP]))
+            self.refresh_feeds()
+            self.poke_all()
         try:
             rcpt = self.send(a.functions.redo(aid, self.w.keeper), self.w.keeper)
         except Reverted as r:

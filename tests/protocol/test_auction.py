@@ -425,9 +425,12 @@ def test_redo_after_max_age(h, alice, bob, keeper, chain):
     buyer(h, bob)
     aid = kick_weth(h, alice, keeper)
     sale = s.auction.sales(aid)
-    at(chain, sale.startedAt + 600)
+    at(chain, sale.startedAt + 599)
     needs_redo, price, _, _ = s.auction.getStatus(aid)
     assert not needs_redo and price > floor_of(h, "WETH", params)
+    # Exactly max_age old: not yet. The transaction's block is pinned at that second (a block mined
+    # at it would leave the next one, where a transaction runs, a second or more later).
+    chain.pending_timestamp = sale.startedAt + 600
     with reverts(s.auction, "AuctionDoesNotNeedRedo", id=aid):
         s.auction.redo(aid, keeper, sender=keeper)
     at(chain, sale.startedAt + 601)

@@ -281,6 +281,35 @@ def test_rpc_outage_keeper_survives_and_liquidates_after(system, accounts, chain
 
 # --- (c) SIGKILL between sending and mining ---------------------------------------------------
 
+def test_transaction_the_node_dropped_is_sent_again_at_once(system, accounts, chain, spawn, automine_restored):
+    """The node forgets the keeper's liquidation (anvil_dropTransaction; anvil was seen to drop the
+    last of a burst of batches): the keeper notices at the next block that its next nonce is neither
+    mined nor pooled and sends it again, instead of waiting --replace-after (here 10 minutes)."""
+    operator, keeper = accounts[0], accounts[1]
+    borrowers = [accounts[2 + i] for i in range(len(BORROWERS))]
+    open_accounts(system, borrowers)
+    crash_prices(system, chain, operator)
+    unsafe = unsafe_accounts(system, borrowers)
+    assert unsafe
+    nonce0 = keeper.nonce
+
+    automine(chain, False)
+    k = spawn(keeper, extra=("--kick-only", "--replace-after", "600"))
+    assert k.wait_for("sent liquidate", 60), k.output()[-3000:]
+    [dropped] = mempool_of(chain, keeper.address).values()
+    chain.provider.make_request("anvil_dropTransaction", [dropped])
+    assert mempool_of(chain, keeper.address) == {}
+    start = chain.blocks.head.number + 1
+    chain.mine(1)  # a new head: the keeper checks its pending transaction
+    assert k.wait_for("no longer in the node's pool", 60), k.output()[-3000:]
+    assert wait_until(lambda: nonce0 in mempool_of(chain, keeper.address), 30, [k]), k.output()[-3000:]
+    chain.mine(1)
+    assert keeper.nonce == nonce0 + 1
+    liquidated = {str(e.account) for e in liquidations(system, start, chain.blocks.head.number)}
+    assert liquidated and liquidated <= set(unsafe)
+    assert k.stop() == 0
+
+
 def test_sigkill_between_send_and_mine_no_duplicate_no_stall(system, accounts, chain, spawn,
                                                             automine_restored):
     operator, keeper = accounts[0], accounts[1]

@@ -543,6 +543,7 @@ class Keeper:
         if not self.nonces.pending:
             return
         chain_nonce = self.w3.eth.get_transaction_count(self.account.address, "latest")
+        first_waiting = True
         for p in sorted(self.nonces.pending.values(), key=lambda p: p.nonce):
             receipt = self._receipt(p.tx_hash)
             if receipt is not None:
@@ -551,7 +552,23 @@ class Keeper:
                 self.log.info("%s %s (nonce %d) was superseded", p.kind, p.key, p.nonce)
             elif time.time() - p.sent_at > self.cfg.replace_after:
                 self._replace(p)
+            elif first_waiting and p.nonce == chain_nonce and self._dropped(p):
+                # The next nonce is not mined and the node no longer has it (anvil has been seen to
+                # drop the last of a burst of batches): every later transaction waits behind it, so
+                # waiting for --replace-after would lose blocks. One lookup a block, for this one only.
+                self.log.info("%s %s (nonce %d) is no longer in the node's pool; sending it again", p.kind,
+                              p.key, p.nonce)
+                self._replace(p)
+            if receipt is None and p.nonce >= chain_nonce:
+                first_waiting = False
         self.nonces.sync(chain_nonce)
+
+    def _dropped(self, p: Pending) -> bool:
+        try:
+            self.w3.eth.get_transaction(p.tx_hash)
+        except TransactionNotFound:
+            return True
+        return False
 
     def _receipt(self, tx_hash: str):
         try:

@@ -51,7 +51,7 @@ MUTANTS = [
         "contracts/vault/Vault.sol",
         "        uint256 debt = FPM.mulDivUp(art, r, RAY);\n        if (debt == 0) revert ZeroAmount();",
         "        uint256 debt = FPM.mulDiv(art, r, RAY);\n        if (debt == 0) revert ZeroAmount();",
-        ("tests/invariants",),
+        ("tests/invariants", "tests/protocol/test_vault.py::test_full_repay_burns_the_debt_rounded_up"),
         "repay values the debt rounded down: a full repay burns less than is owed",
     ),
     Mutant(
@@ -70,7 +70,8 @@ MUTANTS = [
         "        }\n        IERC20(c.token).safeTransfer(receiver, amount);",
         "            uint256 limit = _borrowLimit(account, pos.mask);\n"
         "        }\n        IERC20(c.token).safeTransfer(receiver, amount);",
-        ("tests/invariants",),
+        ("tests/invariants",
+         "tests/protocol/test_vault.py::test_withdrawing_exactly_max_withdraw_works_one_unit_more_fails"),
         "withdraw no longer checks the borrow limit: an account can withdraw itself unsafe",
     ),
     Mutant(

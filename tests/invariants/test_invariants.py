@@ -68,7 +68,7 @@ GUARDS = {"LiquidationsPaused", "LiquidationGrace", "ShutdownActive", "OracleGua
 _SALTS = itertools.count()
 
 COUNTS = {"runs": 0, "steps": 0, "liquidate": 0, "take": 0, "redo": 0, "short": 0, "guarded": 0,
-          "refused_healthy": 0}
+          "refused_healthy": 0, "over_limit": 0}
 
 
 # --- the deployed world ------------------------------------------------------------------------
@@ -340,9 +340,15 @@ class UnwindMachine(RuleBasedStateMachine):
     @rule(who=st.integers(0, 3), sym=st.sampled_from(SYMBOLS), frac=st.sampled_from([0.1, 0.5, 0.9, 1.0, 1.02]))
     def withdraw(self, who, sym, frac):
         self.kind = "user"
-        acct = self.w.borrowers[who]
         v = self.c["vault"]
         cid = self.w.ids[sym]
+        if frac > 1:
+            # Steer: past the limit means an indebted account (from `who` on) holding more than its
+            # limit frees; no new draw, so the other rules' sequences stay as they were.
+            who = next((w for w in ((who + k) % 4 for k in range(4))
+                        if self.before.art[self.w.borrowers[w]] > 0 and self.before.held[self.w.borrowers[w]][sym]
+                        > v.functions.maxWithdraw(self.w.borrowers[w], cid).call()), who)
+        acct = self.w.borrowers[who]
         held = self.before.held[acct][sym]
         most = v.functions.maxWithdraw(acct, cid).call()
         amount = int(most * frac) if frac <= 1 else most + max(1, (held - most) // 50)
@@ -355,6 +361,8 @@ class UnwindMachine(RuleBasedStateMachine):
             # take a wei of room), and then for the documented reason.
             assert amount > most * 0.999 or frac > 1, f"withdraw {amount} <= max {most} refused: {r}"
             assert r.name in ("BorrowLimitExceeded", "InsufficientCollateral"), r
+            if r.name == "BorrowLimitExceeded":
+                COUNTS["over_limit"] += 1  # a withdrawal past the borrow limit, refused
             return
         assert amount <= most or held == amount and self.before.art[acct] == 0, (
             f"withdrew {amount} > maxWithdraw {most}: the health check did not hold")
@@ -837,7 +845,8 @@ def test_invariants_hold_under_random_use(world, chain, capsys):
         f"invariants [{PROFILE.name}]: {COUNTS['runs']} runs, {COUNTS['steps']} steps in {elapsed:.0f} s; "
         f"liquidate {COUNTS['liquidate']} (min {PROFILE.min_liquidate}), take {COUNTS['take']} "
         f"(min {PROFILE.min_take}), redo {COUNTS['redo']} (min {PROFILE.min_redo}), ended short "
-        f"{COUNTS['short']} (min {PROFILE.min_short}); guarded refusals {COUNTS['guarded']}, "
+        f"{COUNTS['short']} (min {PROFILE.min_short}), withdrawals past the limit refused {COUNTS['over_limit']} "
+        f"(min {PROFILE.min_over_limit}); guarded refusals {COUNTS['guarded']}, "
         f"healthy refusals {COUNTS['refused_healthy']}"
     )
     with capsys.disabled():
@@ -846,3 +855,4 @@ def test_invariants_hold_under_random_use(world, chain, capsys):
     assert COUNTS["take"] >= PROFILE.min_take, summary
     assert COUNTS["redo"] >= PROFILE.min_redo, summary
     assert COUNTS["short"] >= PROFILE.min_short, summary
+    assert COUNTS["over_limit"] >= PROFILE.min_over_limit, summary

@@ -799,6 +799,33 @@ def test_fee_rounding_remainders_keep_the_identity(h, system, vault, alice, bob,
     h.assert_identity()
 
 
+def test_full_repay_burns_the_debt_rounded_up(h, system, vault, alice, bob, chain):
+    """Repaying everything burns ceil(art x rate / RAY), computed here from the NatSpec: at a
+    second where the product leaves a remainder, the rounding wei is paid, never forgiven."""
+    h.deposit(alice, "WETH", 10)
+    h.deposit(bob, "WBTC", 1)
+    vault.borrow(alice, wad(1_000) + 7, alice, sender=alice)
+    h.govern(vault, "setStabilityFee", MAX_FEE_PER_SECOND)
+    h.advance(3 * DAY + 17)
+    h.refresh_all()
+    vault.borrow(bob, wad(2_000), bob, sender=bob)
+    system.debt_token.transfer(alice, wad(100), sender=bob)  # enough for the accrued fee
+    art = vault.normalisedDebtOf(alice)
+    for _ in range(24):
+        h.advance(1)
+        rate = vault.currentRate()
+        if art * rate % RAY:
+            break
+    assert art * rate % RAY, "no second with a remainder: the test would prove nothing"
+    before = system.debt_token.balanceOf(alice)
+    pin_time(chain)
+    vault.repay(alice, MAX_UINT, sender=alice)
+    assert vault.rate() == rate  # the repay ran at the view's timestamp
+    assert before - system.debt_token.balanceOf(alice) == debt_of(art, rate) == art * rate // RAY + 1
+    assert vault.normalisedDebtOf(alice) == 0
+    h.assert_identity()
+
+
 def test_stability_fee_bounds(h, vault):
     with reverts(vault.InvalidParameter, name="feePerSecond", value=RAY - 1, min=RAY, max=MAX_FEE_PER_SECOND):
         h.govern(vault, "setStabilityFee", RAY - 1)

@@ -28,9 +28,10 @@ class Profile:
 
 PROFILES = {
     # Measured (2026-11-23): ~41 s of steps; 12 runs, 492 steps; liquidate 27, take 35, redo 14,
-    # ended short 7, withdrawals past the limit refused 8 (8 runs left short and redo at their minima).
+    # ended short 7, withdrawals past the limit refused 1-9 (too few to set a minimum here: the
+    # mutation check has a deterministic test for it). 8 runs left short and redo at their minima.
     "fast": Profile("fast", examples=12, steps=40, shrink=False, oracle_delay=0,
-                    min_liquidate=8, min_take=8, min_redo=5, min_short=2, min_over_limit=2),
+                    min_liquidate=8, min_take=8, min_redo=5, min_short=2, min_over_limit=0),
     # Measured (2-core machine, shared): ~10 min; 81 runs, 4473 steps; liquidate 151, take 119,
     # redo 118, ended short 33. The minima leave room for the draws to differ.
     "deep": Profile("deep", examples=80, steps=60, shrink=True, oracle_delay=600,

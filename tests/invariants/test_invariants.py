@@ -42,6 +42,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from inv_profiles import current
 
+from types import SimpleNamespace
+
+from unwind import curves
 from unwind.deploy import deploy_system
 from unwind.params import default_params, wad
 
@@ -243,17 +246,11 @@ LINEAR_HOUR_FLOOR_S = 1200  # the waits below are written for a linear hour from
 
 def floor_seconds(p, top: int) -> int:
     """Seconds from an auction's start until its curve reaches the floor (taking the reference as
-    top / buffer), by bisection over the exact curve (the curves never rise)."""
+    top / buffer); `p` is the params tuple."""
     ref = top * WAD // p[1]
     floor = -(-ref * (WAD - p[6]) // WAD)
-    lo, hi = 0, p[5]
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if curve_price(p, top, mid) >= floor:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
+    named = SimpleNamespace(curve=p[0], duration=p[2], cut=p[3], step=p[4])
+    return max(0, curves.last_second_at_or_above(named, top, floor, p[5]))
 
 
 def on_curve(wait: int, p, top: int) -> int:

@@ -6,7 +6,9 @@ Each figure is the gasUsed of one transaction receipt (unwind/gasbench.py says h
 is set up). `liquidate` is an account holding two collateral types whose liquidation creates its
 two auctions (`liquidate` on a fresh system, `liquidate_steady` once auctions run,
 `liquidate_reusing_slots` once auctions have also ended and their sale storage is reused);
-`take_full` buys a whole auction. `feed_reads` counts the `latestRoundData` calls
+`take_full` buys a whole auction. `by_kind` splits the `breakdown` operations into storage reads
+(`cold_sloads` of them cold), writes, events, call overhead, computation and the base cost
+(unwind/gasprofile.py; `ape run gas_profile` prints it per contract). `feed_reads` counts the `latestRoundData` calls
 each operation made, per feed contract, from anvil's call tracer. With `--snapshot`, the figures
 are also written there (the checked-in snapshot tests/protocol/test_gas_snapshot.py compares with).
 """
@@ -18,7 +20,7 @@ import click
 from ape import accounts, chain, project
 from ape.cli import ConnectedProviderCommand
 
-from unwind import gasbench
+from unwind import gasbench, gasprofile
 from unwind.deploy import deploy_system
 
 
@@ -32,11 +34,18 @@ def cli(ecosystem, network, provider, out, snapshot):
     s = deploy_system(project, op)
     breakdowns = ("liquidate", "liquidate_steady", "liquidate_reusing_slots", "take_full")
     measured = gasbench.measure(s, chain, op, borrowers, keeper, bidder, breakdowns=breakdowns)
+    names = gasbench.contract_names(s)
+    by_kind = {}
+    for name in breakdowns:
+        receipt = measured["receipts"][name]
+        logs = gasprofile.trace(provider, receipt.txn_hash)
+        by_kind[name] = gasprofile.totals(gasprofile.profile(logs, receipt.receiver, receipt.gas_used, names))
     result = {
         "operations": measured["operations"],
         "compiler": gasbench.compiler_settings(project),
         "feed_reads": measured["feed_reads"],
         "breakdown": measured["breakdown"],
+        "by_kind": by_kind,
         "targets": gasbench.TARGETS,
     }
     Path(out).parent.mkdir(parents=True, exist_ok=True)
@@ -51,4 +60,8 @@ def cli(ecosystem, network, provider, out, snapshot):
     for name, limit in gasbench.TARGETS.items():
         value = sum(ops[part] for part in name.split("+"))
         click.echo(f"target {name:22} {value:>9,} <= {limit:,}: {'met' if value <= limit else 'NOT met'}")
+    for name, t in by_kind.items():
+        floor = t["sload"] + t["sstore"] + t["log"] + t["base"]
+        click.echo(f"{name}: storage {t['sload'] + t['sstore']:,} ({t['cold_sloads']} cold reads), events {t['log']:,},"
+                   f" base {t['base']:,}, calls {t['calls']:,}, computation {t['compute']:,}; storage + events + base {floor:,}")
     click.echo(f"written to {out}" + (f" and {snapshot}" if snapshot else ""))

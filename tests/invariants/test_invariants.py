@@ -632,7 +632,10 @@ class UnwindMachine(RuleBasedStateMachine):
             elif r.name == "StopLevel":
                 assert a.functions.stopLevel().call() >= 3, r
             else:
-                raise AssertionError(f"take of auction {aid} refused: {r}")
+                raise AssertionError(
+                    f"take of auction {aid} refused: {r} (lot {sale[LOT]}, tab {sale[TAB]}, price {price_now},"
+                    f" decimals {sale[DEC]}, amount {amount})"
+                )
             return
         COUNTS["take"] += 1
         ev = self.d.events(rcpt, "auction", "Take")[0].args

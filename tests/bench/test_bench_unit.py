@@ -54,6 +54,13 @@ def test_report_judges_targets_and_never_passes_missing(tmp_path):
     table = {(r.area, r.figure): r for r in rows(tmp_path)}
     assert table[("gas", "liquidate")].ok is False
     assert table[("gas", "take_full")].ok is True
+    assert ("gas", "take_full: storage + events + base only") not in table  # no by_kind: no row
+
+    kinds = {"sload": 100, "sstore": 20, "log": 3, "calls": 7, "compute": 50, "cold_sloads": 1, "base": 21_000}
+    (tmp_path / "gas.json").write_text(json.dumps({"operations": {"liquidate": 1, "take_full": 1},
+                                                   "by_kind": {"take_full": kinds}}))
+    floor = {(r.area, r.figure): r for r in rows(tmp_path)}[("gas", "take_full: storage + events + base only")]
+    assert floor.value == "21,123" and floor.ok is None
     assert table[("keeper", "10,000 accounts: blocks_to_clear (min possible)")].ok is False
     assert table[("keeper", "rpc_calls_per_block 10,000 vs 1,000")].ok is False  # +200%
     assert table[("crash (static)", "bad_debt [uUSD]")].ok is True

@@ -61,6 +61,15 @@ def rows(results: Path) -> list[Row]:
     out.append(Row("gas", "take_full", _fmt(take), "<= 110,000", None if take is None else take <= 110_000))
     both = liq + take if liq is not None and take is not None else None
     out.append(Row("gas", "liquidate + take_full", _fmt(both), "<= 250,000", None if both is None else both <= 250_000))
+    running = ops.get("liquidate_reusing_slots")
+    if running is not None:
+        out.append(Row("gas", "liquidate on a running system (sales reuse storage)", _fmt(running), "", None))
+    # What the layout pays before any computation: storage, events and the base cost (gas.json by_kind).
+    for name, label in (("liquidate_reusing_slots", "liquidate on a running system"), ("take_full", "take_full")):
+        t = (gas or {}).get("by_kind", {}).get(name)
+        if t:
+            floor = t["sload"] + t["sstore"] + t["log"] + t["base"]
+            out.append(Row("gas", f"{label}: storage + events + base only", _fmt(floor), "", None))
 
     scale = _load(results / "keeper_scale.json")
     runs = {r["accounts"]: r for r in (scale or {}).get("runs", [])}

@@ -115,6 +115,10 @@ interface IDutchAuction {
     /// @notice Buy up to `amount` of auction `id`'s collateral at the current price, if it is at
     ///         most `maxPrice`. Collateral goes to `receiver`; with non-empty `data`,
     ///         `receiver.onUnwindTake` is called before payment is collected from the caller.
+    ///         Reverts `ZeroAmount` when what it may buy rounds down to no collateral: the tab left
+    ///         (less the dust, for a take the dust rule trims) is worth less than one unit of the
+    ///         collateral at the current price. It goes through once the falling price makes one
+    ///         unit cost no more than that.
     /// @return slice collateral bought [token units]
     /// @return owe debt tokens paid [wad]
     function take(uint256 id, uint256 amount, uint256 maxPrice, address receiver, bytes calldata data)

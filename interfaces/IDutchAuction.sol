@@ -115,10 +115,11 @@ interface IDutchAuction {
     /// @notice Buy up to `amount` of auction `id`'s collateral at the current price, if it is at
     ///         most `maxPrice`. Collateral goes to `receiver`; with non-empty `data`,
     ///         `receiver.onUnwindTake` is called before payment is collected from the caller.
-    ///         Reverts `ZeroAmount` when what it may buy rounds down to no collateral: the tab left
-    ///         (less the dust, for a take the dust rule trims) is worth less than one unit of the
-    ///         collateral at the current price. It goes through once the falling price makes one
-    ///         unit cost no more than that.
+    ///         A take that covers the tab buys what the tab pays for, rounded down: when the tab
+    ///         is worth less than one unit of collateral at the current price that is nothing, the
+    ///         taker pays the tab, gets no collateral, and the whole lot returns to the owner (an
+    ///         auction can always be ended). A take the dust rule trims to no collateral reverts
+    ///         `ZeroAmount`: take the whole lot instead.
     /// @return slice collateral bought [token units]
     /// @return owe debt tokens paid [wad]
     function take(uint256 id, uint256 amount, uint256 maxPrice, address receiver, bytes calldata data)

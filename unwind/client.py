@@ -145,8 +145,9 @@ class UnwindClient:
         """What `take(auction_id, amount, ...)` would buy and cost at the current block.
 
         Mirrors DutchAuction._sizeTake: the taker pays ceil(slice x price); a take buying more than
-        the tab sells only what covers it; a take that would leave a tab below the dust floor is
-        trimmed. `amount` defaults to the whole lot.
+        the tab sells only what covers it (nothing, when the tab is worth less than one unit: the tab
+        is paid and the lot returns to the owner); a take that would leave a tab below the dust floor
+        is trimmed. `amount` defaults to the whole lot.
         """
         a = self.c["auction"].functions
         needs_redo, price, lot, tab = a.getStatus(auction_id).call()
@@ -169,6 +170,9 @@ class UnwindClient:
                     raise ValueError(f"auction {auction_id}: a partial take would leave {tab - owe} wei of tab, "
                                      f"below the dust floor {dust}; take the whole lot")
                 slice_ = (tab - dust) * scale // price
+                if slice_ == 0:
+                    raise ValueError(f"auction {auction_id}: leaving the dust floor {dust} of tab, this take buys "
+                                     "no collateral; take the whole lot")
                 owe = _ceil_div(slice_ * price, scale)
         return TakeQuote(id=auction_id, price=price, slice=slice_, owe=owe, lot_after=lot - slice_,
                          tab_after=tab - owe, needs_redo=needs_redo)

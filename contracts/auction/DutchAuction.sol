@@ -158,7 +158,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         _counters.totalDebt -= uint128(owe); // owe <= tab <= totalDebt
         _collaterals[sale.collateralId].debt -= uint96(owe); // owe <= tab <= debt
 
-        vault.releaseCollateral(sale.collateralId, receiver, slice); // the vault keeps the lot
+        if (slice > 0) vault.releaseCollateral(sale.collateralId, receiver, slice); // the vault keeps the lot
         if (data.length > 0) {
             IUnwindTaker(receiver).onUnwindTake(msg.sender, token, slice, owe, data);
         }
@@ -403,10 +403,14 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         if (slice == 0) revert ZeroAmount();
         owe = FPM.mulDivUp(slice, price, scale); // the taker pays at least the curve price
         if (owe >= tab) {
-            // Buying more than the tab needs: sell only what covers it, rounded down.
+            // Buying more than the tab needs: sell only what covers it, rounded down. That is no
+            // collateral at all when the tab is worth less than one unit at this price: the tab is
+            // then paid off for nothing and the whole lot goes back to the owner, so an auction
+            // whose tab fell below one unit's price (dust 0, coarse tokens) cannot get stuck.
             owe = tab;
             slice = FPM.fullMulDiv(tab, scale, price);
             if (slice > lot) slice = lot;
+            return (slice, owe);
         } else if (slice < lot) {
             uint256 dust = vault.dust();
             if (tab - owe < dust) {

@@ -263,6 +263,42 @@ def test_take_paying_the_tab_returns_the_leftover(h, alice, bob, keeper, chain):
         s.auction.take(aid, WAD, MAX_UINT, bob, b"", sender=bob)
 
 
+def test_a_tab_worth_less_than_one_unit_is_paid_off_and_the_lot_returned(h, alice, bob, keeper, chain):
+    """With dust 0 a partial take can leave a tab of a few wei, less than one wei of WETH costs.
+    Covering it buys no collateral (rounded down), so before this rule every take reverted and
+    the auction, with the rest of alice's collateral, could never end. Now the tab is paid for
+    nothing and the whole lot goes back to alice."""
+    s = h.s
+    h.govern(s.vault, "setDust", 0)
+    buyer(h, bob)
+    aid = kick_weth(h, alice, keeper)
+    sale = s.auction.sales(aid)
+    chain.pending_timestamp = sale.startedAt + 600  # price 2700
+    price = wad(2700)
+    part = sale.tab * WAD // price  # all but a sliver of the tab
+    tx = s.auction.take(aid, part, MAX_UINT, bob, b"", sender=bob)
+    ev = check_take(h, tx)
+    assert ev.price == price and ev.slice == part
+    assert 0 < ev.tab < price // WAD  # a tab worth less than one wei of WETH
+    left, sliver = ev.lot, ev.tab
+    weth_before = s.collateral["WETH"].balanceOf(bob)
+    debt_before = s.debt_token.balanceOf(bob)
+    held_before = s.vault.collateralOf(alice, WETH_ID)
+
+    chain.pending_timestamp = sale.startedAt + 601
+    tx = s.auction.take(aid, left, MAX_UINT, bob, b"", sender=bob)
+    ev = one_event(tx, s.auction, "Take")
+    assert (ev.slice, ev.owe, ev.tab, ev.lot) == (0, sliver, 0, left)
+    ended = one_event(tx, s.auction, "AuctionEnded")
+    assert (ended.id, ended.leftover, ended.shortfall) == (aid, left, 0)
+    assert s.collateral["WETH"].balanceOf(bob) == weth_before  # nothing bought
+    assert s.debt_token.balanceOf(bob) == debt_before - sliver
+    assert s.vault.collateralOf(alice, WETH_ID) == held_before + left
+    assert s.vault.inAuction(WETH_ID) == 0 and s.auction.count() == 0
+    assert s.auction.totalDebt() == 0 and s.buffer.badDebt() == 0
+    h.assert_identity()
+
+
 def test_vault_custody_bounds_what_the_auction_can_move(h, alice, bob, keeper, accounts, chain):
     """The auction role reaches only the collateral of running auctions (IVault.inAuction),
     never the accounts' deposits: releasing or returning more reverts."""

@@ -319,13 +319,18 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         uint256 n = p.seizures.length;
         auctionIds = new uint256[](n);
         uint256 assigned;
+        uint256 j; // held index of seizure i: seizures follow the held order (ids are unique)
         for (uint256 i; i < n; ++i) {
             Seizure memory s = p.seizures[i];
-            uint256 principal = i + 1 == n ? debtClosed - assigned : FPM.mulDiv(debtClosed, s.debt, p.debtToClose);
-            assigned += principal;
-            uint256 pen = FPM.mulDivUp(principal, held[_indexOf(held, s.collateralId)].penalty, WAD);
-            penalty += pen;
-            auctionIds[i] = _kick(s, principal + pen, account, keeper);
+            uint256 tab = i + 1 == n ? debtClosed - assigned : FPM.mulDiv(debtClosed, s.debt, p.debtToClose);
+            assigned += tab;
+            while (held[j].id != s.collateralId) ++j;
+            {
+                uint256 pen = FPM.mulDivUp(tab, held[j].penalty, WAD);
+                penalty += pen;
+                tab += pen;
+            }
+            auctionIds[i] = _kick(s, tab, account, keeper);
         }
     }
 
@@ -359,61 +364,66 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         p.health = type(uint256).max;
         if (debt == 0) return (p, Block.Healthy, 0);
 
+        // One pass values each holding twice: at its liquidation price for the health check, and
+        // at its sizing price for the close (`values`, only used once the account is liquidatable).
         uint256[] memory values = new uint256[](held.length);
         uint256 weighted;
-        bool[] memory unseizable = new bool[](held.length);
+        uint256 sized;
         for (uint256 i; i < held.length; ++i) {
-            uint256 price = quotes[i].liquidationPrice;
+            IVault.HeldCollateral memory h = held[i];
+            IOracleAdapter.Quote memory q = quotes[i];
+            uint256 scale = 10 ** h.decimals;
+            uint256 price = q.liquidationPrice;
             if (price == 0) {
                 // Valued at the last accepted price for the health check (never liquidate an account
                 // that is healthy at it); the liquidation is blocked unless this holding is below the
                 // dust floor, which is then left out of the seizure (scenario 18: dust cannot shield).
-                price = quotes[i].current;
-                uint256 lastValue = FPM.fullMulDiv(held[i].amount, price, 10 ** held[i].decimals);
+                // Either way its sizing value stays 0: a zero value is never seized (see _seizures,
+                // _seizeAll), and a guarded account is never sized.
+                uint256 lastValue = FPM.fullMulDiv(h.amount, q.current, scale);
                 if (lastValue >= dust) {
-                    p.guard = quotes[i].guard;
+                    p.guard = q.guard;
                     blocked = Block.Guarded;
                     detail = i;
-                } else {
-                    unseizable[i] = true;
                 }
+                weighted += FPM.mulDiv(lastValue, h.liquidationThreshold, WAD);
+                continue;
             }
-            values[i] = FPM.fullMulDiv(held[i].amount, price, 10 ** held[i].decimals);
-            weighted += FPM.mulDiv(values[i], held[i].liquidationThreshold, WAD);
+            uint256 value = FPM.fullMulDiv(h.amount, price, scale);
+            uint256 w = FPM.mulDiv(value, h.liquidationThreshold, WAD);
+            weighted += w;
+            // Sizing: the trigger uses the confirmed (higher) price; the close, its target health
+            // and the lots are sized at the lower of it and the current accepted price, so in a
+            // falling market the auction gets enough collateral at today's price rather than a
+            // stale one.
+            uint256 size = _sizingPrice(q);
+            if (size != price) {
+                value = FPM.fullMulDiv(h.amount, size, scale);
+                w = FPM.mulDiv(value, h.liquidationThreshold, WAD);
+            }
+            values[i] = value;
+            sized += w;
         }
         p.health = FPM.fullMulDiv(weighted, WAD, debt);
         if (p.health >= WAD) return (p, Block.Healthy, 0);
         if (blocked != Block.None) return (p, blocked, detail);
         p.liquidatable = true;
-        // Sizing: the trigger above used the confirmed (higher) price; the close, its target health
-        // and the lots are sized at the lower of it and the current accepted price, so in a falling
-        // market the auction gets enough collateral at today's price rather than a stale one.
-        weighted = 0;
-        for (uint256 i; i < held.length; ++i) {
-            if (unseizable[i]) {
-                values[i] = 0; // a zero value is never seized (see _seizures, _seizeAll)
-                continue;
-            }
-            uint256 size = _sizingPrice(quotes[i]);
-            values[i] = FPM.fullMulDiv(held[i].amount, size, 10 ** held[i].decimals);
-            weighted += FPM.mulDiv(values[i], held[i].liquidationThreshold, WAD);
-        }
 
-        p.seizures = _seizures(Book(debt, dust, held, values, quotes), weighted);
-        for (uint256 i; i < p.seizures.length; ++i) {
-            uint256 pen = held[_indexOf(held, p.seizures[i].collateralId)].penalty;
-            p.seizures[i].tab = p.seizures[i].debt + FPM.mulDivUp(p.seizures[i].debt, pen, WAD);
-        }
+        // Each seizure comes with its tab (debt + penalty rounded up, as the kick charges it).
+        p.seizures = _seizures(Book(debt, dust, held, values, quotes), sized);
         (blocked, detail) = _applyCaps(p, dust);
         if (blocked != Block.None) {
             p.liquidatable = false;
             return (p, blocked, detail);
         }
+        if (detail != 0) {
+            // The caps cut the last seizure: its tab is recomputed from its new debt exactly as
+            // the kick will (never above the proportional cut of the old tab, so it still fits).
+            Seizure memory last = p.seizures[p.seizures.length - 1];
+            last.tab = _tab(last.debt, held[_indexOf(held, last.collateralId)].penalty);
+        }
         for (uint256 i; i < p.seizures.length; ++i) {
-            // A seizure the caps cut keeps its debt/tab proportion only roughly: recompute its tab
-            // exactly as the kick will (never above the cut tab, so it still fits the room).
             Seizure memory s = p.seizures[i];
-            s.tab = s.debt + FPM.mulDivUp(s.debt, held[_indexOf(held, s.collateralId)].penalty, WAD);
             p.debtToClose += s.debt;
             p.penalty += s.tab - s.debt;
         }
@@ -506,18 +516,23 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
     function _seizure(IVault.HeldCollateral memory h, IOracleAdapter.Quote memory q, uint256 x, uint256 k)
         internal
         pure
-        returns (Seizure memory s)
+        returns (Seizure memory)
     {
         uint256 lot = FPM.fullMulDivUp(FPM.mulDivUp(x, k, WAD), 10 ** h.decimals, _sizingPrice(q));
-        s = Seizure({
+        return Seizure({
             collateralId: h.id,
             token: h.token,
             decimals: h.decimals,
             lot: lot < h.amount ? lot : h.amount,
             debt: x,
-            tab: 0,
+            tab: _tab(x, h.penalty),
             startPrice: q.auctionStartPrice
         });
+    }
+
+    /// @dev What an auction must raise for `debt`: the debt plus its penalty, rounded up.
+    function _tab(uint256 debt, uint256 penalty) internal pure returns (uint256) {
+        return debt + FPM.mulDivUp(debt, penalty, WAD);
     }
 
     /// @dev Full liquidation: every collateral, the debt split by collateral value.
@@ -544,7 +559,7 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
                 decimals: h.decimals,
                 lot: h.amount,
                 debt: x,
-                tab: 0,
+                tab: _tab(x, h.penalty),
                 startPrice: b.quotes[i].auctionStartPrice
             });
         }
@@ -552,6 +567,8 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
 
     /// @dev Cut the plan down to the room under the global and per-collateral caps. Seizures
     ///      carry their tabs; a cut seizure keeps its proportions and the ones after it are dropped.
+    ///      Not blocked, the detail is 1 when the last seizure kept was shrunk (its tab is then
+    ///      stale, for _plan to recompute).
     function _applyCaps(Preview memory p, uint256 dust) internal view returns (Block, uint256) {
         uint256 total = auction.totalDebt();
         uint256 cap = _config.globalCap;
@@ -593,9 +610,11 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
                 uint256 part = total - sum;
                 if (part > 0) {
                     t.lot = FPM.mulDivUp(t.lot, part, t.debt);
-                    t.tab = FPM.mulDivUp(t.tab, part, t.debt);
-                    t.debt = part;
-                    ++kept;
+                    t.debt = part; // its tab: recomputed by _plan from the new debt
+                    assembly {
+                        mstore(seizures, add(kept, 1))
+                    }
+                    return (Block.None, 1);
                 }
                 break;
             }

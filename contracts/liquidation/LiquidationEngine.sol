@@ -35,6 +35,7 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         IVault.HeldCollateral[] held;
         uint256[] values; // [wad] value of each held collateral at its sizing price (_sizingPrice)
         IOracleAdapter.Quote[] quotes;
+        Config c;
     }
 
     IVault public immutable vault;
@@ -84,11 +85,11 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         nonReentrant
         returns (uint256 debtClosed, uint256[] memory auctionIds)
     {
-        (, IOracleAdapter oracle, uint256 dust) = _checkOpen();
+        (Config memory c, IOracleAdapter oracle, uint256 dust) = _checkOpen();
         if (keeper == address(0)) revert ZeroAddress();
         uint256 penalty;
         uint256 incentive;
-        (debtClosed, penalty, incentive, auctionIds) = _liquidate(account, keeper, true, oracle, dust);
+        (debtClosed, penalty, incentive, auctionIds) = _liquidate(account, keeper, true, oracle, dust, c);
         _payOut(keeper, penalty, incentive);
     }
 
@@ -98,13 +99,13 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         nonReentrant
         returns (uint256 liquidated)
     {
-        (, IOracleAdapter oracle, uint256 dust) = _checkOpen();
+        (Config memory c, IOracleAdapter oracle, uint256 dust) = _checkOpen();
         if (keeper == address(0)) revert ZeroAddress();
         uint256 penalties;
         uint256 incentives;
         for (uint256 i; i < accounts.length; ++i) {
             (uint256 closed, uint256 penalty, uint256 incentive,) =
-                _liquidate(accounts[i], keeper, false, oracle, dust);
+                _liquidate(accounts[i], keeper, false, oracle, dust, c);
             if (closed > 0) {
                 ++liquidated;
                 penalties += penalty;
@@ -124,7 +125,7 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         for (uint256 i; i < held.length; ++i) {
             quotes[i] = oracle.peek(held[i].token);
         }
-        (p,,) = _plan(vault.debtOf(account), held, quotes, dust);
+        (p,,) = _plan(vault.debtOf(account), held, quotes, dust, _config);
     }
 
     /// @inheritdoc ILiquidationEngine
@@ -239,47 +240,57 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
 
     // --- Internal: execution ---
 
-    /// @dev Reverts unless liquidations may run now; the vault's state they need (one call).
-    function _checkOpen() internal view returns (bool shutdown, IOracleAdapter oracle, uint256 dust) {
-        Config storage c = _config;
+    /// @dev Reverts unless liquidations may run now; the parameters (read once: nothing a
+    ///      liquidation calls can change them) and the vault's state they need (one call).
+    function _checkOpen() internal view returns (Config memory c, IOracleAdapter oracle, uint256 dust) {
+        c = _config;
         if (c.paused) revert LiquidationsPaused();
         if (block.timestamp < c.resumeAt) revert LiquidationGrace(c.resumeAt);
+        bool shutdown;
         (shutdown, oracle, dust) = vault.riskState();
         if (shutdown) revert ShutdownActive();
     }
 
-    function _liquidate(address account, address keeper, bool strict, IOracleAdapter oracle, uint256 dust)
+    function _liquidate(
+        address account,
+        address keeper,
+        bool strict,
+        IOracleAdapter oracle,
+        uint256 dust,
+        Config memory c
+    )
         internal
         returns (uint256 debtClosed, uint256 penalty, uint256 incentive, uint256[] memory auctionIds)
     {
-        (uint256 debt, uint256 art, IVault.HeldCollateral[] memory held, Preview memory p, bool go) =
-            _snapshotAndPlan(account, strict, oracle, dust);
+        (uint256 artToRemove, IVault.HeldCollateral[] memory held, Preview memory p, bool go) =
+            _snapshotAndPlan(account, strict, oracle, dust, c);
         if (!go) return (0, 0, 0, auctionIds);
-        // Remove debt in normalised units, rounded down: what remains is never below the plan.
-        uint256 artToRemove = p.debtToClose == debt ? art : FPM.mulDiv(art, p.debtToClose, debt);
         debtClosed = _confiscate(account, p.seizures, artToRemove);
         (penalty, auctionIds) = _kickAll(account, keeper, p, held, debtClosed);
-        incentive = _config.tip + FPM.mulDiv(_config.chip, debtClosed, WAD);
+        incentive = c.tip + FPM.mulDiv(c.chip, debtClosed, WAD);
         if (incentive > penalty) incentive = penalty;
         emit Liquidate(account, keeper, debtClosed, penalty, incentive, p.health);
     }
 
-    /// @dev The account's snapshot and its plan; `go` false when it cannot be liquidated now
-    ///      (reverts instead when `strict`).
-    function _snapshotAndPlan(address account, bool strict, IOracleAdapter oracle, uint256 dust)
+    /// @dev The account's snapshot, its plan and the normalised debt to remove for it; `go` false
+    ///      when it cannot be liquidated now (reverts instead when `strict`).
+    function _snapshotAndPlan(address account, bool strict, IOracleAdapter oracle, uint256 dust, Config memory c)
         internal
-        returns (uint256 debt, uint256 art, IVault.HeldCollateral[] memory held, Preview memory p, bool go)
+        returns (uint256 artToRemove, IVault.HeldCollateral[] memory held, Preview memory p, bool go)
     {
-        (debt, art, held) = vault.liquidationSnapshot(account);
+        uint256 debt;
+        (debt, artToRemove, held) = vault.liquidationSnapshot(account);
         Block blocked;
         uint256 detail;
-        (p, blocked, detail) = _plan(debt, held, _quotes(held, oracle), dust);
+        (p, blocked, detail) = _plan(debt, held, _quotes(held, oracle), dust, c);
         if (blocked != Block.None) {
-            if (!strict) return (debt, art, held, p, false);
+            if (!strict) return (0, held, p, false);
             if (blocked == Block.Healthy) revert NotLiquidatable(account, p.health);
             if (blocked == Block.Guarded) revert OracleGuarded(held[detail].token, p.guard);
             revert LiquidationCapReached(detail, _room(detail));
         }
+        // Remove debt in normalised units, rounded down: what remains is never below the plan.
+        if (p.debtToClose != debt) artToRemove = FPM.mulDiv(artToRemove, p.debtToClose, debt);
         go = true;
     }
 
@@ -287,7 +298,10 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         internal
         returns (IOracleAdapter.Quote[] memory quotes)
     {
-        quotes = new IOracleAdapter.Quote[](held.length);
+        uint256[] memory slots = new uint256[](held.length);
+        assembly {
+            quotes := slots // every element is set below: no zeroed Quote is allocated for it
+        }
         for (uint256 i; i < held.length; ++i) {
             quotes[i] = oracle.update(held[i].token);
         }
@@ -297,14 +311,35 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         internal
         returns (uint256 debtRemoved)
     {
-        uint256 n = seizures.length;
-        uint8[] memory ids = new uint8[](n);
-        uint256[] memory lots = new uint256[](n);
-        for (uint256 i; i < n; ++i) {
-            ids[i] = seizures[i].collateralId;
-            lots[i] = seizures[i].lot;
+        // vault.confiscate(account, ids, lots, artToRemove), its calldata written straight from the
+        // seizures (ids and lots are their collateralId and lot fields) in unallocated memory.
+        bytes4 selector = IVault.confiscate.selector;
+        IVault v = vault;
+        assembly ("memory-safe") {
+            let n := mload(seizures)
+            let ptr := mload(0x40)
+            mstore(ptr, selector)
+            mstore(add(ptr, 0x04), and(account, 0xffffffffffffffffffffffffffffffffffffffff))
+            mstore(add(ptr, 0x24), 0x80) // offset of ids
+            mstore(add(ptr, 0x44), add(0xa0, shl(5, n))) // offset of lots
+            mstore(add(ptr, 0x64), artToRemove)
+            let ids := add(ptr, 0x84)
+            let lots := add(ids, add(0x20, shl(5, n)))
+            mstore(ids, n)
+            mstore(lots, n)
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                let o := shl(5, add(i, 1))
+                let s := mload(add(seizures, o))
+                mstore(add(ids, o), mload(s)) // collateralId
+                mstore(add(lots, o), mload(add(s, 0x60))) // lot
+            }
+            if iszero(call(gas(), v, 0, ptr, add(0xc4, shl(6, n)), 0x00, 0x20)) {
+                returndatacopy(ptr, 0, returndatasize())
+                revert(ptr, returndatasize())
+            }
+            if lt(returndatasize(), 0x20) { revert(0, 0) }
+            debtRemoved := mload(0x00)
         }
-        debtRemoved = vault.confiscate(account, ids, lots, artToRemove);
     }
 
     /// @dev One auction per seized collateral. The vault's exact debt change is split like the
@@ -354,7 +389,8 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         uint256 debt,
         IVault.HeldCollateral[] memory held,
         IOracleAdapter.Quote[] memory quotes,
-        uint256 dust
+        uint256 dust,
+        Config memory c
     )
         internal
         view
@@ -410,8 +446,8 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         p.liquidatable = true;
 
         // Each seizure comes with its tab (debt + penalty rounded up, as the kick charges it).
-        p.seizures = _seizures(Book(debt, dust, held, values, quotes), sized);
-        (blocked, detail) = _applyCaps(p, dust);
+        p.seizures = _seizures(Book(debt, dust, held, values, quotes, c), sized);
+        (blocked, detail) = _applyCaps(p, dust, c.globalCap);
         if (blocked != Block.None) {
             p.liquidatable = false;
             return (p, blocked, detail);
@@ -427,18 +463,18 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
             p.debtToClose += s.debt;
             p.penalty += s.tab - s.debt;
         }
-        p.incentive = _config.tip + FPM.mulDiv(_config.chip, p.debtToClose, WAD);
+        p.incentive = c.tip + FPM.mulDiv(c.chip, p.debtToClose, WAD);
         if (p.incentive > p.penalty) p.incentive = p.penalty;
     }
 
     /// @dev The smallest close that restores `targetHealth`, seizing in id order; else everything.
-    function _seizures(Book memory b, uint256 weighted) internal view returns (Seizure[] memory out) {
-        out = new Seizure[](b.held.length);
+    function _seizures(Book memory b, uint256 weighted) internal pure returns (Seizure[] memory out) {
+        out = _newSeizures(b.held.length);
         uint256 n;
         uint256 closed;
         bool restored;
         for (uint256 i; i < b.held.length; ++i) {
-            (uint256 x, bool done, uint256 k) = _closeAgainst(b.held[i], b.values[i], b.debt - closed, weighted);
+            (uint256 x, bool done, uint256 k) = _closeAgainst(b.held[i], b.values[i], b.debt - closed, weighted, b.c);
             if (x > 0) {
                 out[n++] = _seizure(b.held[i], b.quotes[i], x, k);
                 closed += x;
@@ -458,16 +494,22 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
     }
 
     /// @dev Debt to close against one collateral to reach the target, or its whole capacity.
-    function _closeAgainst(IVault.HeldCollateral memory h, uint256 value, uint256 remainingDebt, uint256 weighted)
+    function _closeAgainst(
+        IVault.HeldCollateral memory h,
+        uint256 value,
+        uint256 remainingDebt,
+        uint256 weighted,
+        Config memory c
+    )
         internal
-        view
+        pure
         returns (uint256 x, bool done, uint256 k)
     {
         // Value moved to the auction per unit of debt closed: (1 + penalty) / (1 - margin).
-        k = FPM.mulDivUp(WAD + h.penalty, WAD, WAD - _config.lotMargin);
+        k = FPM.mulDivUp(WAD + h.penalty, WAD, WAD - c.lotMargin);
         x = FPM.fullMulDiv(value, WAD, k); // the most debt this collateral can close
         uint256 w = FPM.mulDivUp(k, h.liquidationThreshold, WAD);
-        uint256 target = _config.targetHealth;
+        uint256 target = c.targetHealth;
         if (target > w) {
             // (weighted - x*w) / (remainingDebt - x) = target  =>  x = (target*D - weighted) / (target - w)
             uint256 goal = FPM.mulDivUp(target, remainingDebt, WAD);
@@ -486,7 +528,7 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
     /// @dev Close at least min(debt, dust) and leave 0 or at least dust; otherwise seize all.
     function _applyDust(Book memory b, Seizure[] memory out, uint256 closed, bool restored)
         internal
-        view
+        pure
         returns (Seizure[] memory)
     {
         uint256 dust = b.dust;
@@ -496,7 +538,7 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
             uint256 minClose = dust < debt ? dust : debt;
             if (minClose < debt && debt - minClose < dust) return _seizeAll(b);
             uint256 j = _indexOf(b.held, out[0].collateralId);
-            uint256 k = FPM.mulDivUp(WAD + b.held[j].penalty, WAD, WAD - _config.lotMargin);
+            uint256 k = FPM.mulDivUp(WAD + b.held[j].penalty, WAD, WAD - b.c.lotMargin);
             Seizure memory bumped = _seizure(b.held[j], b.quotes[j], out[0].debt + minClose - closed, k);
             if (bumped.lot >= b.held[j].amount) return _seizeAll(b);
             out[0] = bumped;
@@ -543,7 +585,7 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
             totalValue += b.values[i];
             if (b.held[i].amount > 0 && b.values[i] > 0) ++n;
         }
-        out = new Seizure[](n);
+        out = _newSeizures(n);
         uint256 assigned;
         uint256 k;
         for (uint256 i; i < b.held.length; ++i) {
@@ -569,9 +611,8 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
     ///      carry their tabs; a cut seizure keeps its proportions and the ones after it are dropped.
     ///      Not blocked, the detail is 1 when the last seizure kept was shrunk (its tab is then
     ///      stale, for _plan to recompute).
-    function _applyCaps(Preview memory p, uint256 dust) internal view returns (Block, uint256) {
+    function _applyCaps(Preview memory p, uint256 dust, uint256 cap) internal view returns (Block, uint256) {
         uint256 total = auction.totalDebt();
-        uint256 cap = _config.globalCap;
         uint256 globalRoom = cap > total ? cap - total : 0;
         uint256 closed;
         for (uint256 i; i < p.seizures.length; ++i) {
@@ -641,6 +682,15 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         uint256 global = _config.globalCap;
         uint256 globalRoom = global > total ? global - total : 0;
         if (globalRoom < room) room = globalRoom;
+    }
+
+    /// @dev A Seizure array of length `n` whose elements are not allocated: the caller sets every
+    ///      element it keeps (and trims the length to those) before anything reads it.
+    function _newSeizures(uint256 n) internal pure returns (Seizure[] memory out) {
+        uint256[] memory slots = new uint256[](n);
+        assembly {
+            out := slots
+        }
     }
 
     function _indexOf(IVault.HeldCollateral[] memory held, uint256 id) internal pure returns (uint256) {

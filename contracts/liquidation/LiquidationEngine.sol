@@ -369,8 +369,30 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         }
     }
 
-    function _kick(Seizure memory s, uint256 tab, address account, address keeper) internal returns (uint256) {
-        return auction.kick(s.collateralId, s.token, s.decimals, s.lot, tab, s.startPrice, account, keeper);
+    /// @dev auction.kick(s.collateralId, s.token, s.decimals, s.lot, tab, s.startPrice, account, keeper),
+    ///      its calldata written straight from the seizure in unallocated memory.
+    function _kick(Seizure memory s, uint256 tab, address account, address keeper) internal returns (uint256 id) {
+        bytes4 selector = IDutchAuction.kick.selector;
+        IDutchAuction a = auction;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            let mask := 0xffffffffffffffffffffffffffffffffffffffff
+            mstore(ptr, selector)
+            mstore(add(ptr, 0x04), mload(s)) // collateralId
+            mstore(add(ptr, 0x24), mload(add(s, 0x20))) // token
+            mstore(add(ptr, 0x44), mload(add(s, 0x40))) // decimals
+            mstore(add(ptr, 0x64), mload(add(s, 0x60))) // lot
+            mstore(add(ptr, 0x84), tab)
+            mstore(add(ptr, 0xa4), mload(add(s, 0xc0))) // startPrice
+            mstore(add(ptr, 0xc4), and(account, mask))
+            mstore(add(ptr, 0xe4), and(keeper, mask))
+            if iszero(call(gas(), a, 0, ptr, 0x104, 0x00, 0x20)) {
+                returndatacopy(ptr, 0, returndatasize())
+                revert(ptr, returndatasize())
+            }
+            if lt(returndatasize(), 0x20) { revert(0, 0) }
+            id := mload(0x00)
+        }
     }
 
     /// @dev The penalty is minted now (the auction's tab will burn it back): the keeper's share

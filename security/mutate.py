@@ -41,7 +41,7 @@ MUTANTS = [
     Mutant(
         "skip-penalty",
         "contracts/liquidation/LiquidationEngine.sol",
-        "uint256 pen = FPM.mulDivUp(principal, held[_indexOf(held, s.collateralId)].penalty, WAD);",
+        "uint256 pen = FPM.mulDivUp(tab, held[j].penalty, WAD);",
         "uint256 pen = 0;",
         ("tests/invariants",),
         "auctions raise only the principal: liquidations cost the owner nothing",

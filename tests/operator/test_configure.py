@@ -4,6 +4,7 @@ integrator client's auction views and take quotes against real takes."""
 import copy
 
 import pytest
+from eth_utils import keccak
 
 from unwind import configure as cfg
 from unwind import story
@@ -183,6 +184,52 @@ def test_client_auctions_and_take_quotes(project, accounts, chain, deployed, tmp
     assert client.auctions() == []
     with pytest.raises(ValueError, match="is not running"):
         client.quote_take(auction.id)
+
+
+def test_take_trimmed_to_nothing_by_the_dust_rule_is_refused_clearly(project, accounts, chain, deployed):
+    """A partial take must leave at least the dust floor; when the tab is less than one unit's price
+    above dust, that trim leaves nothing to buy: the auction refuses it (ZeroAmount) and the client
+    says so before anything is sent. Taking the whole lot still works."""
+    system, path = deployed
+    gov, alice, bob, keeper = accounts[0], accounts[1], accounts[2], accounts[3]
+    cid = system.ids["WETH"]
+    a = default_params().collaterals[0].auction
+    step = (2, a.buffer, a.duration, 9 * 10**26, 3600, 7200, a.max_discount, a.redo_tip, a.redo_chip)
+    tl = system.timelock
+    data = system.auction.setParams.encode_input(cid, step)
+    tl.schedule(system.auction, 0, data, b"\x00" * 32, b"\x02" * 32, tl.getMinDelay(), sender=gov)
+    chain.mine(1, deltatime=tl.getMinDelay())
+    tl.execute(system.auction, 0, data, b"\x00" * 32, b"\x02" * 32, sender=gov)
+    weth, vault = system.collateral["WETH"], system.vault
+    weth.mint(alice, 10 * WAD, sender=alice)
+    weth.approve(vault, 10 * WAD, sender=alice)
+    vault.deposit(alice, cid, 10 * WAD, sender=alice)
+    vault.borrow(alice, 20_000 * WAD, alice, sender=alice)
+    story.fund_with_debt_tokens(system, bob, 30_000)
+    story.set_price(system, chain, gov, "WETH", "2400")
+    story.settle_oracle(system, chain, gov)
+    system.engine.liquidate(alice, keeper, sender=keeper)
+    client = client_for(project, chain, path)
+    (auction,) = client.auctions()
+    dust, price, tab = vault.dust(), auction.price, auction.tab  # the stair-step holds the price
+
+    # Leave a tab just above dust: less than one wei of WETH's price above it.
+    part = (tab - dust - 1) * WAD // price
+    system.auction.take(auction.id, part, price, bob, b"", sender=bob)
+    left = system.auction.getStatus(auction.id)
+    assert left.price == price and dust < left.tab and (left.tab - dust) * WAD < price
+
+    with pytest.raises(ValueError, match="buys no collateral; take the whole lot"):
+        client.quote_take(auction.id, 1)
+    call = {"to": system.auction.address, "from": bob.address,
+            "data": system.auction.take.encode_input(auction.id, 1, price, bob, b"")}
+    with pytest.raises(Exception) as refused:
+        chain.provider.web3.eth.call(call)
+    data = getattr(refused.value, "data", None)
+    assert isinstance(data, str) and data[:10] == "0x" + keccak(text="ZeroAmount()")[:4].hex(), refused.value
+    tx = system.auction.take(auction.id, left.lot, price, bob, b"", sender=bob)
+    ev = next(iter(system.auction.Take.from_receipt(tx)))
+    assert ev.owe == left.tab and ev.slice == left.tab * WAD // price and ev.tab == 0
 
 
 def test_list_a_new_collateral_and_move_the_guardian(project, accounts, chain, own_record):

@@ -37,9 +37,7 @@ def cli(ecosystem, network, provider, out, snapshot):
     names = gasbench.contract_names(s)
     by_kind = {}
     for name in breakdowns:
-        receipt = measured["receipts"][name]
-        logs = gasprofile.trace(provider, receipt.txn_hash)
-        by_kind[name] = gasprofile.totals(gasprofile.profile(logs, receipt.receiver, receipt.gas_used, names))
+        by_kind[name] = gasprofile.totals(gasprofile.of_receipt(provider, measured["receipts"][name], names))
     result = {
         "operations": measured["operations"],
         "compiler": gasbench.compiler_settings(project),
@@ -61,7 +59,7 @@ def cli(ecosystem, network, provider, out, snapshot):
         value = sum(ops[part] for part in name.split("+"))
         click.echo(f"target {name:22} {value:>9,} <= {limit:,}: {'met' if value <= limit else 'NOT met'}")
     for name, t in by_kind.items():
-        floor = t["sload"] + t["sstore"] + t["log"] + t["base"]
         click.echo(f"{name}: storage {t['sload'] + t['sstore']:,} ({t['cold_sloads']} cold reads), events {t['log']:,},"
-                   f" base {t['base']:,}, calls {t['calls']:,}, computation {t['compute']:,}; storage + events + base {floor:,}")
+                   f" base {t['base']:,}, calls {t['calls']:,}, computation {t['compute']:,};"
+                   f" storage + events + base {gasprofile.floor(t):,}")
     click.echo(f"written to {out}" + (f" and {snapshot}" if snapshot else ""))

@@ -26,12 +26,11 @@ def cli(ecosystem, network, provider, ops):
     names = gasbench.contract_names(s)
     for name in ops:
         receipt, _ = receipts[name]
-        p = gasprofile.profile(gasprofile.trace(provider, receipt.txn_hash), receipt.receiver, receipt.gas_used, names)
+        p = gasprofile.of_receipt(provider, receipt, names)
         click.echo(f"\n{name}: {p['total']:,} gas")
         click.echo(f"  {'contract':18}" + "".join(f"{k:>9}" for k in gasprofile.KINDS) + "  cold reads")
         for contract, kinds in sorted(p["contracts"].items(), key=lambda kv: -sum(kv[1][k] for k in gasprofile.KINDS)):
             click.echo(f"  {contract:18}" + "".join(f"{kinds[k]:>9,}" for k in gasprofile.KINDS) + f"  {kinds['cold_sloads']:>5}")
         t = gasprofile.totals(p)
         click.echo(f"  {'all':18}" + "".join(f"{t[k]:>9,}" for k in gasprofile.KINDS) + f"  {t['cold_sloads']:>5}")
-        floor = t["sload"] + t["sstore"] + t["log"] + t["base"]
-        click.echo(f"  base (21,000 + calldata - refunds) {t['base']:,}; storage + events + base {floor:,}")
+        click.echo(f"  base (21,000 + calldata - refunds) {t['base']:,}; storage + events + base {gasprofile.floor(t):,}")

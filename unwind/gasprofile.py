@@ -28,26 +28,27 @@ def _target(step) -> str:
 def profile(struct_logs: list, to: str, gas_used: int, names: dict[str, str]) -> dict:
     """{"contracts": {name: {kind: gas, "cold_sloads": n}}, "base": gas, "total": gas_used}."""
     out = defaultdict(lambda: dict.fromkeys((*KINDS, "cold_sloads"), 0))
-    frames = [to.lower()]  # address running at each depth
-    pending = {}  # depth -> (gas before the CALL step, index) of a call in flight
-    executed = 0
-    n = len(struct_logs)
+    # One entry per running frame: its address, and for a called frame what its CALL step needs
+    # to be charged once the frame returns (the caller's record, gas before the CALL, the callee's
+    # first gas figure).
+    frames = [(to.lower(), None)]
+    prev = None
     for i, step in enumerate(struct_logs):
         depth, op, cost = step["depth"], step["op"], step["gasCost"]
-        while len(frames) > depth:
-            frames.pop()
-        who = out[names.get(frames[-1], frames[-1])]
-        if op in CALLS and i + 1 < n and struct_logs[i + 1]["depth"] == depth + 1:
-            # Gas the CALL step itself used: what the caller lost across the call, less the callee's.
-            j = i + 1
-            while j < n and struct_logs[j]["depth"] > depth:
-                j += 1
-            callee_start = struct_logs[i + 1]["gas"]
-            last = struct_logs[j - 1]
-            callee_used = callee_start - (last["gas"] - last["gasCost"])
-            after = struct_logs[j]["gas"] if j < n else last["gas"] - last["gasCost"]
-            who["calls"] += step["gas"] - after - callee_used
-            frames.append(_target(step))
+        if depth < len(frames):  # the frame above returned (one level per step)
+            _, (caller, before, start) = frames.pop()
+            callee_used = start - (prev["gas"] - prev["gasCost"])
+            caller["calls"] += before - step["gas"] - callee_used
+        who = out[names.get(frames[-1][0], frames[-1][0])]
+        prev = step
+        if op in CALLS:
+            nxt = struct_logs[i + 1] if i + 1 < len(struct_logs) else None
+            if nxt is not None and nxt["depth"] == depth + 1:  # into code: charged when it returns
+                frames.append((_target(step), (who, step["gas"], nxt["gas"])))
+            elif nxt is not None:  # no code to run (or refused): what the caller lost
+                who["calls"] += step["gas"] - nxt["gas"]
+            else:
+                who["calls"] += cost
             continue
         if op == "SLOAD":
             who["sload"] += cost
@@ -58,9 +59,13 @@ def profile(struct_logs: list, to: str, gas_used: int, names: dict[str, str]) ->
             who["log"] += cost
         else:
             who["compute"] += cost
-    for name, kinds in out.items():
-        executed += sum(kinds[k] for k in KINDS)
+    executed = sum(kinds[k] for kinds in out.values() for k in KINDS)
     return {"contracts": dict(out), "base": gas_used - executed, "total": gas_used}
+
+
+def of_receipt(provider, receipt, names: dict[str, str]) -> dict:
+    """`profile` of a mined transaction, traced through `provider`."""
+    return profile(trace(provider, receipt.txn_hash), receipt.receiver, receipt.gas_used, names)
 
 
 def totals(p: dict) -> dict:
@@ -72,6 +77,11 @@ def totals(p: dict) -> dict:
     out["base"] = p["base"]
     out["total"] = p["total"]
     return out
+
+
+def floor(t: dict) -> int:
+    """What `totals` says the layout pays before any computation: storage, events and base."""
+    return t["sload"] + t["sstore"] + t["log"] + t["base"]
 
 
 def trace(provider, txn_hash) -> list:

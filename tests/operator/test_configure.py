@@ -145,18 +145,19 @@ def test_problems_queue_nothing(project, chain, deployed):
     ]
 
 
-def test_client_auctions_and_take_quotes(project, accounts, chain, deployed, tmp_path):
-    """Quotes equal what the take then does (a stair-step curve holds the price between blocks)."""
+def _weth_auction_on_a_stairstep(project, chain, deployed, accounts, salt: bytes):
+    """Alice (10 WETH, 20,000 borrowed) liquidated at 2400 on a stair-step WETH curve, which holds
+    the price between blocks; bob holds 30,000 debt tokens. Returns (system, client, the auction)."""
     system, path = deployed
     gov, alice, bob, keeper = accounts[0], accounts[1], accounts[2], accounts[3]
     cid = system.ids["WETH"]
     a = default_params().collaterals[0].auction
     step = (2, a.buffer, a.duration, 9 * 10**26, 3600, 7200, a.max_discount, a.redo_tip, a.redo_chip)
-    h_tl = system.timelock
+    tl = system.timelock
     data = system.auction.setParams.encode_input(cid, step)
-    h_tl.schedule(system.auction, 0, data, b"\x00" * 32, b"\x01" * 32, h_tl.getMinDelay(), sender=gov)
-    chain.mine(1, deltatime=h_tl.getMinDelay())
-    h_tl.execute(system.auction, 0, data, b"\x00" * 32, b"\x01" * 32, sender=gov)
+    tl.schedule(system.auction, 0, data, b"\x00" * 32, salt, tl.getMinDelay(), sender=gov)
+    chain.mine(1, deltatime=tl.getMinDelay())
+    tl.execute(system.auction, 0, data, b"\x00" * 32, salt, sender=gov)
 
     weth, vault = system.collateral["WETH"], system.vault
     weth.mint(alice, 10 * WAD, sender=alice)
@@ -169,8 +170,14 @@ def test_client_auctions_and_take_quotes(project, accounts, chain, deployed, tmp
     client = client_for(project, chain, path)
     assert client.health(alice.address).liquidatable is True
     system.engine.liquidate(alice, keeper, sender=keeper)
-
     (auction,) = client.auctions()
+    return system, client, auction
+
+
+def test_client_auctions_and_take_quotes(project, accounts, chain, deployed):
+    """Quotes equal what the take then does (a stair-step curve holds the price between blocks)."""
+    system, client, auction = _weth_auction_on_a_stairstep(project, chain, deployed, accounts, b"\x01" * 32)
+    alice, bob = accounts[1], accounts[2]
     status = system.auction.getStatus(auction.id)
     assert (auction.symbol, auction.owner, auction.needs_redo) == ("WETH", alice.address, False)
     assert (auction.price, auction.lot, auction.tab) == (status.price, status.lot, status.tab)
@@ -190,28 +197,9 @@ def test_take_trimmed_to_nothing_by_the_dust_rule_is_refused_clearly(project, ac
     """A partial take must leave at least the dust floor; when the tab is less than one unit's price
     above dust, that trim leaves nothing to buy: the auction refuses it (ZeroAmount) and the client
     says so before anything is sent. Taking the whole lot still works."""
-    system, path = deployed
-    gov, alice, bob, keeper = accounts[0], accounts[1], accounts[2], accounts[3]
-    cid = system.ids["WETH"]
-    a = default_params().collaterals[0].auction
-    step = (2, a.buffer, a.duration, 9 * 10**26, 3600, 7200, a.max_discount, a.redo_tip, a.redo_chip)
-    tl = system.timelock
-    data = system.auction.setParams.encode_input(cid, step)
-    tl.schedule(system.auction, 0, data, b"\x00" * 32, b"\x02" * 32, tl.getMinDelay(), sender=gov)
-    chain.mine(1, deltatime=tl.getMinDelay())
-    tl.execute(system.auction, 0, data, b"\x00" * 32, b"\x02" * 32, sender=gov)
-    weth, vault = system.collateral["WETH"], system.vault
-    weth.mint(alice, 10 * WAD, sender=alice)
-    weth.approve(vault, 10 * WAD, sender=alice)
-    vault.deposit(alice, cid, 10 * WAD, sender=alice)
-    vault.borrow(alice, 20_000 * WAD, alice, sender=alice)
-    story.fund_with_debt_tokens(system, bob, 30_000)
-    story.set_price(system, chain, gov, "WETH", "2400")
-    story.settle_oracle(system, chain, gov)
-    system.engine.liquidate(alice, keeper, sender=keeper)
-    client = client_for(project, chain, path)
-    (auction,) = client.auctions()
-    dust, price, tab = vault.dust(), auction.price, auction.tab  # the stair-step holds the price
+    system, client, auction = _weth_auction_on_a_stairstep(project, chain, deployed, accounts, b"\x02" * 32)
+    bob = accounts[2]
+    dust, price, tab = system.vault.dust(), auction.price, auction.tab  # the stair-step holds the price
 
     # Leave a tab just above dust: less than one wei of WETH's price above it.
     part = (tab - dust - 1) * WAD // price

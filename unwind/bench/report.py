@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from unwind import gasprofile
+
 
 @dataclass
 class Row:
@@ -68,8 +70,7 @@ def rows(results: Path) -> list[Row]:
     for name, label in (("liquidate_reusing_slots", "liquidate on a running system"), ("take_full", "take_full")):
         t = (gas or {}).get("by_kind", {}).get(name)
         if t:
-            floor = t["sload"] + t["sstore"] + t["log"] + t["base"]
-            out.append(Row("gas", f"{label}: storage + events + base only", _fmt(floor), "", None))
+            out.append(Row("gas", f"{label}: storage + events + base only", _fmt(gasprofile.floor(t)), "", None))
 
     scale = _load(results / "keeper_scale.json")
     runs = {r["accounts"]: r for r in (scale or {}).get("runs", [])}

@@ -632,10 +632,12 @@ class UnwindMachine(RuleBasedStateMachine):
             elif r.name == "StopLevel":
                 assert a.functions.stopLevel().call() >= 3, r
             elif r.name == "ZeroAmount":
-                # What the take may buy rounds to no collateral: the tab (or, for a take the dust
-                # rule trims, the tab less the dust) is worth less than one unit at the price. The
-                # price only falls between this view and the transaction, so it held at the view.
-                assert max(sale[TAB] - dust, 0) * 10 ** sale[DEC] < price_now, r
+                # Only a partial take the dust rule trims can buy nothing (a take covering the tab
+                # pays it even for no collateral): the tab less the dust is worth less than one unit
+                # at the price. The price only falls between this view and the transaction, so it
+                # held at the view.
+                assert amount < sale[LOT] and dust < sale[TAB], r
+                assert (sale[TAB] - dust) * 10 ** sale[DEC] < price_now, r
             else:
                 raise AssertionError(
                     f"take of auction {aid} refused: {r} (lot {sale[LOT]}, tab {sale[TAB]}, price {price_now},"

@@ -40,6 +40,12 @@ import {IOracleAdapter} from "./IOracleAdapter.sol";
 ///         ended auction's id stays dead: `take` and `redo` revert `AuctionNotRunning`, `sales`
 ///         and `getStatus` return zeros.
 ///
+///         CAPACITY. A sale lives in a pool of storage slots. A kick that finds no free slot pays
+///         for fresh storage (~60k gas more than one that reuses a slot). `reserve(count)` lets
+///         anyone pre-pay that storage in calm times, so the liquidations of a crash, when gas is
+///         dearest and the number of running auctions peaks, reuse slots instead (the deploy script
+///         reserves `liquidation.auction_reserve` of them). A reserved slot holds no auction.
+///
 ///         ACCOUNTING. `totalDebt()` (sum of tabs) is the auction term of the identity in
 ///         ILiquidityBuffer; `debtOf(collateralId)` feeds the engine's caps.
 interface IDutchAuction {
@@ -109,6 +115,7 @@ interface IDutchAuction {
     event AuctionEnded(uint256 indexed id, uint256 leftover, uint256 shortfall);
     event AuctionParamsSet(uint256 indexed collateralId, AuctionParams params);
     event StopLevelSet(uint256 level);
+    event Reserved(address indexed payer, uint256 count, uint256 poolSize);
 
     // --- Keeper entry points ---
 
@@ -130,6 +137,11 @@ interface IDutchAuction {
     ///         from the current reference price; pays `keeper` the redo incentive from the buffer
     ///         when the auction is not dust.
     function redo(uint256 id, address keeper) external;
+
+    /// @notice Anyone: pre-pay the storage of `count` more sales (1..256 per call), so that
+    ///         many more auctions can run at once before a kick pays for fresh storage. Changes
+    ///         no auction, price or balance; reverts `InvalidParameter("count", ...)` out of range.
+    function reserve(uint256 count) external;
 
     // --- Engine entry point ---
 
@@ -170,6 +182,10 @@ interface IDutchAuction {
     function params(uint256 collateralId) external view returns (AuctionParams memory);
 
     function stopLevel() external view returns (uint256);
+
+    /// @notice Sales the pool can hold without a kick paying for fresh storage: slots ever used
+    ///         or reserved (running auctions included).
+    function poolSize() external view returns (uint256);
 
     /// @notice The vault's oracle: one pointer for the whole system, so `vault.setOracle` moves the
     ///         auction's floor and restart prices too.

@@ -21,7 +21,6 @@ from ape import accounts, chain, project
 from ape.cli import ConnectedProviderCommand
 
 from unwind import gasbench, gasprofile
-from unwind.deploy import deploy_system
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -31,7 +30,7 @@ def cli(ecosystem, network, provider, out, snapshot):
     test = accounts.test_accounts
     op, keeper, bidder = test[0], test[1], test[2]
     borrowers = gasbench.fresh_accounts(accounts, chain)
-    s = deploy_system(project, op)
+    s = gasbench.deploy(project, op)
     breakdowns = ("liquidate", "liquidate_steady", "liquidate_reusing_slots", "take_full")
     measured = gasbench.measure(s, chain, op, borrowers, keeper, bidder, breakdowns=breakdowns)
     names = gasbench.contract_names(s)

@@ -12,7 +12,6 @@ from ape import accounts, chain, project
 from ape.cli import ConnectedProviderCommand
 
 from unwind import gasbench, gasprofile
-from unwind.deploy import deploy_system
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -21,7 +20,7 @@ from unwind.deploy import deploy_system
 def cli(ecosystem, network, provider, ops):
     test = accounts.test_accounts
     borrowers = gasbench.fresh_accounts(accounts, chain)
-    s = deploy_system(project, test[0])
+    s = gasbench.deploy(project, test[0])
     receipts = gasbench.run_operations(s, chain, test[0], borrowers, test[1], test[2])
     names = gasbench.contract_names(s)
     for name in ops:

@@ -216,7 +216,7 @@ class UnwindClient:
             "liquidation": {"target_health": _dec(e.targetHealth().call(), WAD),
                             "lot_margin": _dec(e.lotMargin().call(), WAD), "tip": _dec(e.tip().call(), WAD),
                             "chip": _dec(e.chip().call(), WAD), "global_cap": _dec(e.globalCap().call(), WAD),
-                            "unpause_grace": e.unpauseGrace().call()},
+                            "unpause_grace": e.unpauseGrace().call(), "auction_reserve": a.poolSize().call()},
             "oracle": {"delay": first_delay, "recovery_grace": o.recoveryGrace().call(),
                        "sequencer_feed": None if int(seq_feed, 16) == 0 else seq_feed, "sequencer_grace": seq_grace},
             "roles": {"timelock_delay": tl.getMinDelay().call()},

@@ -193,6 +193,14 @@ def plan_changes(client, desired: SystemParams, record: dict) -> Plan:
             late.append(Call("engine", method, (value,), [f"liquidation.{key}"]))
     if diff("liquidation.unpause_grace", hl["unpause_grace"], desired.unpause_grace):
         late.append(Call("engine", "setUnpauseGrace", (desired.unpause_grace,), ["liquidation.unpause_grace"]))
+    # Auction capacity only grows (slots ever used count too): reserve what the pool lacks.
+    if hl["auction_reserve"] < desired.auction_reserve and diff(
+            "liquidation.auction_reserve", hl["auction_reserve"], desired.auction_reserve):
+        from unwind.deploy import RESERVE_CHUNK
+
+        for done in range(hl["auction_reserve"], desired.auction_reserve, RESERVE_CHUNK):
+            late.append(Call("auction", "reserve", (min(RESERVE_CHUNK, desired.auction_reserve - done),),
+                             ["liquidation.auction_reserve"]))
     tip_c = diff("liquidation.tip", hl["tip"], Decimal(desired.tip) / WAD)
     chip_c = diff("liquidation.chip", hl["chip"], Decimal(desired.chip) / WAD)
     if tip_c or chip_c:

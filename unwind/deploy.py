@@ -51,6 +51,7 @@ def role(name: str) -> bytes:
 
 
 DEFAULT_ADMIN = b"\x00" * 32
+RESERVE_CHUNK = 128  # auction sales per reserve transaction (~8M gas)
 
 
 def feed_answer(price: str | Decimal, feed_decimals: int) -> int:
@@ -225,6 +226,11 @@ def deploy_system(project, deployer, params: SystemParams | None = None, guardia
         system.feeds[c.symbol] = feed
         system.ids[c.symbol] = cid
 
+    # Pre-pay auction storage (IDutchAuction.reserve): a crash's liquidations then reuse slots.
+    for done in range(0, params.auction_reserve, RESERVE_CHUNK):
+        n = min(RESERVE_CHUNK, params.auction_reserve - done)
+        steps.send(f"auction.reserve.{done}", auction, "reserve", n,
+                   skip_if=lambda want=done + n: auction.poolSize() >= want)
     steps.send("vault.setDust", vault, "setDust", params.dust)
     steps.send("vault.setDebtCeiling", vault, "setDebtCeiling", params.debt_ceiling)
     if params.stability_fee != 10**27:

@@ -3,8 +3,10 @@
 Used by `ape run gas` (scripts/gas.py, writes bench/results/gas.json) and by the regression test
 (tests/protocol/test_gas_snapshot.py, compares with bench/gas-snapshot.json). Each figure is the
 `gasUsed` of one transaction receipt (after refunds, as a user pays it), on a chain where the
-accounts involved already exist (the first deposit of an account is warmed up, and the bidder
-already holds some of each collateral it buys, as on a live chain).
+accounts involved already exist (the first deposit of an account is warmed up, the bidder already
+holds some of each collateral it buys and the keeper some debt tokens, as on a live chain). The
+deployment reserves its auction storage (`liquidation.auction_reserve`, IDutchAuction CAPACITY), as
+`ape run deploy` does; `reserve_per_sale` is what that costs per sale, once, at deploy time.
 
 Feed reads are counted from anvil's `debug_traceTransaction` call tracer: every call whose
 selector is `latestRoundData()`, grouped by the contract it went to.
@@ -16,7 +18,10 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from unwind.params import WAD
+from dataclasses import replace
+
+from unwind.deploy import deploy_system
+from unwind.params import WAD, default_params
 from unwind.story import set_price, settle_oracle
 
 LATEST_ROUND_DATA = "0xfeaf968c"  # latestRoundData()
@@ -31,11 +36,23 @@ OPERATIONS = (
     "take_full",
     "redo",
     "liquidate_reusing_slots",
+    "liquidate_beyond_reserve",
+    "reserve_per_sale",
 )
 BATCH = 10
+# The bench deployment reserves storage for exactly the sales its first liquidations start
+# (`liquidate`, the batch, `liquidate_steady`: two each), so `liquidate_beyond_reserve` finds the
+# pool full and pays for fresh storage, as a kick does once more auctions run than were reserved.
+RESERVE = 2 * (BATCH + 2)
+RESERVE_MEASURED = 8  # sales reserved by the `reserve_per_sale` transaction
 # Issue 8's targets ("a+b": the sum of two operations).
 TARGETS = {"liquidate": 170_000, "take_full": 110_000, "liquidate+take_full": 250_000}
 TOLERANCE = 0.05  # a regression: more than 5% over the snapshot
+
+
+def deploy(project, deployer):
+    """The bench deployment: the default parameters with `RESERVE` sales reserved."""
+    return deploy_system(project, deployer, replace(default_params(), auction_reserve=RESERVE))
 
 
 def _open(s, account, basket, utilisation="0.97"):
@@ -60,15 +77,17 @@ def _new_second(chain):
 def run_operations(s, chain, op, borrowers, keeper, bidder) -> dict:
     """Run every operation once; returns {name: (receipt, accounts it covers)}.
 
-    `borrowers` needs 4 + BATCH funded accounts: one for deposit/borrow/repay, one liquidated
-    alone first (`liquidate`: the first liquidation of a fresh system, so the auction's counters,
-    its storage and the keeper's debt-token balance go from zero to non-zero), BATCH
-    liquidated in one batch, one liquidated alone after them (`liquidate_steady`: the same
-    liquidation once the system has run auctions, none of which has ended yet, so its two sales
-    still take fresh storage), and one liquidated last (`liquidate_reusing_slots`: the same
-    liquidation once two auctions have ended, so both of its sales reuse the storage slots
-    ended sales left behind, as they do on a system that has been running for a while).
+    `s` is a `deploy` deployment. `borrowers` needs 5 + BATCH funded accounts: one for
+    deposit/borrow/repay, one liquidated alone first (`liquidate`: the first liquidation of a
+    fresh system, so the auction's and engine's counters and the buffer's debt-token balance go
+    from zero to non-zero; its sales use reserved storage), BATCH liquidated in one batch, one
+    liquidated alone after them (`liquidate_steady`: the same liquidation once the system has run
+    auctions, none of which has ended yet), one liquidated once two auctions have ended
+    (`liquidate_reusing_slots`: both of its sales reuse the slots the ended ones left, as on a
+    system that has been running for a while), and one liquidated last, when every slot of the
+    pool holds a running auction (`liquidate_beyond_reserve`: both sales pay for fresh storage).
     Each liquidated account holds WETH and WBTC, so a liquidation creates two auctions.
+    `reserve_per_sale` is `reserve(RESERVE_MEASURED)`'s gas per sale.
     """
     out = {}
     weth = s.collateral["WETH"]
@@ -83,13 +102,17 @@ def run_operations(s, chain, op, borrowers, keeper, bidder) -> dict:
     _new_second(chain)
     out["repay"] = (s.vault.repay(first, 1_000 * WAD, sender=first), 1)
 
-    for account in borrowers[1 : 4 + BATCH]:
+    for account in borrowers[1 : 5 + BATCH]:
         _open(s, account, {"WETH": 4 * 10**18, "WBTC": 2 * 10**7})
     _open(s, bidder, {"USDC": 10_000_000 * 10**6}, "0.9")
     set_price(s, chain, op, "WETH", "2500")
     set_price(s, chain, op, "WBTC", "50000")
     settle_oracle(s, chain, op)
 
+    # The keeper holds some debt tokens already, as one that bids in auctions does (its first-ever
+    # incentive would otherwise also pay ~17k for the keeper's new balance slot: the keeper's cost,
+    # not the protocol's).
+    s.debt_token.transfer(keeper, 1, sender=first)
     _new_second(chain)
     out["liquidate"] = (s.engine.liquidate(borrowers[1], keeper, sender=keeper), 1)
     batch = [a.address for a in borrowers[2 : 2 + BATCH]]
@@ -124,6 +147,13 @@ def run_operations(s, chain, op, borrowers, keeper, bidder) -> dict:
     s.auction.take(ids[2], lot, price, bidder, b"", sender=bidder)
     _new_second(chain)
     out["liquidate_reusing_slots"] = (s.engine.liquidate(borrowers[3 + BATCH], keeper, sender=keeper), 1)
+    if s.auction.count() != s.auction.poolSize():
+        raise RuntimeError(f"the bench expects a full auction pool here, found {s.auction.count()} running "
+                           f"in {s.auction.poolSize()} slots: was it deployed with gasbench.deploy?")
+    _new_second(chain)
+    out["liquidate_beyond_reserve"] = (s.engine.liquidate(borrowers[4 + BATCH], keeper, sender=keeper), 1)
+    _new_second(chain)
+    out["reserve_per_sale"] = (s.auction.reserve(RESERVE_MEASURED, sender=op), RESERVE_MEASURED)
     return out
 
 
@@ -231,7 +261,7 @@ def measure(s, chain, op, borrowers, keeper, bidder, breakdowns=()) -> dict:
     return out
 
 
-def fresh_accounts(accounts, chain, n=4 + BATCH):
+def fresh_accounts(accounts, chain, n=5 + BATCH):
     """`n` new funded accounts (never used by anything else on this chain)."""
     manager = getattr(accounts, "test_accounts", accounts)  # ape.accounts, or the tests' fixture
     out = [manager.generate_test_account() for _ in range(n)]

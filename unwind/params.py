@@ -47,6 +47,7 @@ MAX_GRACE = 86400  # OracleAdapter.MAX_GRACE, LiquidationEngine.MAX_UNPAUSE_GRAC
 MAX_DEVIATION_BPS = 500  # OracleAdapter
 MAX_JUMP_BPS = 5000  # OracleAdapter
 MAX_DISCOUNT = Decimal("0.25")  # DutchAuction.MAX_DISCOUNT
+MAX_AUCTION_RESERVE = 4096  # deploy-time bound: ~63k gas a sale, sent RESERVE_CHUNK at a time
 UINT32 = 2**32 - 1
 UINT128 = 2**128 - 1
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
@@ -135,6 +136,7 @@ class SystemParams:
     oracle_delay: int = 600  # OSM hop [s]
     recovery_grace: int = 1800  # [s]
     unpause_grace: int = 1800  # [s]
+    auction_reserve: int = 0  # auction sales whose storage the deploy pre-pays (DutchAuction.reserve)
     sequencer_feed: str | None = None  # L2 sequencer uptime feed
     sequencer_grace: int = 3600  # [s]
     timelock_delay: int = 0  # [s]; live networks use a day or more
@@ -166,7 +168,7 @@ _TOP_KEYS = ("system", "liquidation", "oracle", "roles", "collaterals", "adaptiv
 _ADAPTIVE_KEYS = ("enabled", "half_life", "min_interval", "max_interval", "var_cap", "max_threshold_drop_per_hour",
                   "tolerance")
 _SYSTEM_KEYS = ("dust", "debt_ceiling", "stability_fee", "min_ramp_duration")
-_LIQUIDATION_KEYS = ("target_health", "lot_margin", "tip", "chip", "global_cap", "unpause_grace")
+_LIQUIDATION_KEYS = ("target_health", "lot_margin", "tip", "chip", "global_cap", "unpause_grace", "auction_reserve")
 _ORACLE_KEYS = ("delay", "recovery_grace", "sequencer_feed", "sequencer_grace")
 _ROLES_KEYS = ("guardian", "proposers", "executors", "timelock_delay")
 
@@ -304,6 +306,8 @@ def params_from_document(doc, source: str = "") -> SystemParams:
     chip = r.decimal(liq, "chip", "liquidation", d.chip / Decimal(WAD), 0, MAX_PENALTY)
     gcap = r.decimal(liq, "global_cap", "liquidation", d.global_cap / Decimal(WAD), 0, None, unit="debt tokens")
     ugrace = r.integer(liq, "unpause_grace", "liquidation", d.unpause_grace, 0, MAX_GRACE, unit="seconds")
+    reserve = r.integer(liq, "auction_reserve", "liquidation", d.auction_reserve, 0, MAX_AUCTION_RESERVE,
+                        unit="auction sales")
 
     orc = r.section(doc.get("oracle"), "oracle", _ORACLE_KEYS, required=False)
     delay = r.integer(orc, "delay", "oracle", d.oracle_delay, 0, MAX_GRACE, unit="seconds (0 disables the delayed price)")
@@ -462,7 +466,7 @@ def params_from_document(doc, source: str = "") -> SystemParams:
         collaterals=collaterals, dust=_to(dust, WAD), debt_ceiling=_to(ceiling, WAD), stability_fee=_to(fee, RAY),
         min_ramp_duration=ramp, target_health=_to(target, WAD), lot_margin=_to(margin, WAD), tip=_to(tip, WAD),
         chip=_to(chip, WAD), global_cap=_to(gcap, WAD), oracle_delay=delay, recovery_grace=rgrace,
-        unpause_grace=ugrace, sequencer_feed=seq, sequencer_grace=sgrace, timelock_delay=tl_delay,
+        unpause_grace=ugrace, auction_reserve=reserve, sequencer_feed=seq, sequencer_grace=sgrace, timelock_delay=tl_delay,
         guardian=guardian, proposers=proposers, executors=executors,
         adaptive=AdaptiveParams(enabled=a_enabled, half_life=a_half, min_interval=a_min, max_interval=a_max,
                                 var_cap=_to(a_cap, WAD), max_threshold_drop_per_hour=_to(a_speed, WAD),
@@ -575,7 +579,7 @@ def to_document(p: SystemParams) -> dict:
                    "stability_fee": _num(p.stability_fee, RAY), "min_ramp_duration": p.min_ramp_duration},
         "liquidation": {"target_health": _num(p.target_health, WAD), "lot_margin": _num(p.lot_margin, WAD),
                         "tip": _num(p.tip, WAD), "chip": _num(p.chip, WAD), "global_cap": _num(p.global_cap, WAD),
-                        "unpause_grace": p.unpause_grace},
+                        "unpause_grace": p.unpause_grace, "auction_reserve": p.auction_reserve},
         "oracle": {"delay": p.oracle_delay, "recovery_grace": p.recovery_grace, "sequencer_feed": p.sequencer_feed,
                    "sequencer_grace": p.sequencer_grace},
         "roles": {"guardian": p.guardian, "proposers": list(p.proposers), "executors": list(p.executors),

@@ -19,6 +19,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
     uint256 internal constant WAD = 1e18;
     uint256 internal constant RAY = 1e27;
     uint256 internal constant MAX_DISCOUNT = 0.25e18; // [wad]
+    uint256 internal constant MAX_RESERVE = 256; // [sales] per `reserve` call (~63k gas each)
     bytes32 public constant ENGINE_ROLE = keccak256("ENGINE_ROLE");
 
     IVault public immutable vault;
@@ -62,7 +63,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         uint32 kicks; // auctions ever started
         uint32 active; // running auctions
         uint8 stopLevel;
-        uint32 slots; // pool slots ever used: 0..slots-1
+        uint32 slots; // pool slots ever used or reserved: 0..slots-1
     }
 
     /// @dev The sale pool, by slot (see StoredSale).
@@ -123,6 +124,35 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         Collateral storage c = _collaterals[collateralId];
         c.debt = _toUint96(uint256(c.debt) + tab);
         emit Kick(id, owner, collateralId, lot, tab, top, kicker);
+    }
+
+    // --- Capacity ---
+
+    /// @inheritdoc IDutchAuction
+    function reserve(uint256 count) external nonReentrant {
+        if (count == 0 || count > MAX_RESERVE) revert InvalidParameter("count", count, 1, MAX_RESERVE);
+        uint256 first = _counters.slots;
+        uint256 end = first + count;
+        if (end > type(uint32).max) revert InvalidParameter("count", count, 1, type(uint32).max - first);
+        for (uint256 slot = first; slot < end; ++slot) {
+            // A free slot (lot 0) with every word non-zero, so a kick pays a dirty write for each;
+            // id 0 is no auction's (ids are >= 2**32). Positions past `slots` hold no slot yet:
+            // the new free slots go there, in order, where `_open` finds them.
+            _sales[slot] = StoredSale({
+                lot: 0,
+                tab: 1,
+                owner: address(0),
+                startedAt: 1,
+                collateralId: 0,
+                index: 0,
+                decimals: 0,
+                top: 1,
+                id: 0
+            });
+            _setActiveAt(slot, slot);
+        }
+        _counters.slots = uint32(end);
+        emit Reserved(msg.sender, count, end);
     }
 
     // --- Keeper entry points ---
@@ -235,6 +265,11 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
     /// @inheritdoc IDutchAuction
     function count() external view returns (uint256) {
         return _counters.active;
+    }
+
+    /// @inheritdoc IDutchAuction
+    function poolSize() external view returns (uint256) {
+        return _counters.slots;
     }
 
     /// @notice Auctions ever started (each id's kick number, `id >> 32`, is 1..kicks).

@@ -96,6 +96,7 @@ def world(project, chain, accounts):
     params = default_params()
     params.stability_fee = FEE_10PC
     params.oracle_delay = PROFILE.oracle_delay
+    params.auction_reserve = 2  # a small pool: kicks use reserved, reused and fresh slots (rule `reserve`)
     deployer = accounts[0]
     system = deploy_system(project, deployer, params)
     d = Driver(chain.provider.web3, system)
@@ -280,6 +281,7 @@ class UnwindMachine(RuleBasedStateMachine):
         self.donated_auction = dict.fromkeys(SYMBOLS, 0)
         self.kicked = {}  # auction id -> [symbol, kicked lot, sold]
         self.ended = set()  # ids of auctions seen leaving the active list
+        self.pool = 0  # the auction pool's size seen last (IDutchAuction CAPACITY: it never shrinks)
         self.refresh_feeds()
         self.before = read(self.w)
 
@@ -429,6 +431,14 @@ class UnwindMachine(RuleBasedStateMachine):
             self.donated_auction[sym] += units
         else:
             self.donated_vault[sym] += units
+
+    @rule(n=st.integers(1, 3))
+    def reserve(self, n):
+        """Anyone pre-pays auction storage: the pool grows, no auction changes (checked below)."""
+        self.kind = "reserve"
+        before = self.c["auction"].functions.poolSize().call()
+        self.send(self.c["auction"].functions.reserve(n), self.w.donor)
+        assert self.c["auction"].functions.poolSize().call() == before + n
 
     # --- prices and time ---
 
@@ -809,6 +819,11 @@ def check(m: UnwindMachine, before: View, after: View) -> None:
     if m.ended:
         dead = m.d.batch([m.c["auction"].functions.sales(aid) for aid in sorted(m.ended)])
         assert all(tuple(s)[LOT] == 0 and tuple(s)[TAB] == 0 for s in dead), "an ended auction's id still reads a sale"
+    pool = m.c["auction"].functions.poolSize().call()
+    assert len(after.active) <= pool and pool >= m.pool, f"pool {pool} (was {m.pool}), {len(after.active)} running"
+    m.pool = pool
+    if m.kind == "reserve":
+        assert (after.active, after.sales) == (before.active, before.sales), "reserve changed the auctions"
     # Health: the vault's view matches the model; no healthy -> unhealthy without price/fee/ramp.
     for acct in w.accounts:
         model = model_health(w, after.held[acct], after.art[acct], after.rate, after.quotes, after.config)

@@ -27,7 +27,7 @@ def deployed(project, accounts, chain, tmp_path_factory):
     said = []
     system, record = deploy_to_record(project, accounts[0], default_params(), path, echo=said.append, **kw)
     assert said[0].startswith(f"resuming the interrupted deployment in {path}")
-    assert (system.steps_reused, system.steps_sent) == (20, 67 - 20)
+    assert (system.steps_reused, system.steps_sent) == (20, 68 - 20)
     assert record["contracts"]["vault"] == half["deployments"]["vault"]["address"]
     return system, path
 
@@ -127,6 +127,27 @@ def test_diff_queue_wait_execute(project, accounts, chain, own_record):
     chain.mine(1, deltatime=3600)
     cfg.execute(system.timelock, gov, path, chain.blocks.head.timestamp)
     assert system.engine.globalCap() == 20_000_000 * WAD
+
+
+def test_auction_capacity_only_grows(project, accounts, chain, own_record):
+    """`liquidation.auction_reserve` above the pool's size reserves the difference (in chunks of
+    RESERVE_CHUNK); below it, nothing: reserved and used storage stays paid for."""
+    system, path = own_record
+    gov = accounts[0]
+    client = client_for(project, chain, path)
+    pool = system.auction.poolSize()
+    assert pool == default_params().auction_reserve
+    desired = changed({"liquidation.auction_reserve": pool + 140})
+    plan = cfg.plan_changes(client, desired, read_record(path))
+    assert plan.changes == [("liquidation.auction_reserve", pool, pool + 140)]
+    assert [c.describe() for c in plan.calls] == ["auction.reserve(128)", "auction.reserve(12)"]
+    cfg.schedule(client, system.timelock, gov, plan, desired, path)
+    cfg.execute(system.timelock, gov, path, chain.blocks.head.timestamp)
+    assert system.auction.poolSize() == pool + 140
+    assert cfg.plan_changes(client, desired, read_record(path)).changes == []
+    smaller = changed({"liquidation.auction_reserve": 1})
+    plan = cfg.plan_changes(client, smaller, read_record(path))
+    assert (plan.changes, plan.calls) == ([], [])
 
 
 def test_problems_queue_nothing(project, chain, deployed):

@@ -126,6 +126,8 @@ CASES = [
     ("liquidation.target_health", 1, "liquidation.target_health: 1 is out of range; allowed 1 < value <= 2"),
     ("liquidation.lot_margin", 0.3, "liquidation.lot_margin: 0.3 is out of range; allowed 0 <= value <= 0.25"),
     ("liquidation.unpause_grace", 90000, "liquidation.unpause_grace: 90000 is out of range"),
+    ("liquidation.auction_reserve", 5000, "liquidation.auction_reserve: 5000 is out of range; allowed 0 <= value <= "
+                                         "4096 auction sales"),
     ("liquidation.tip", 41, "liquidation.tip: keeper incentive on a dust-sized position tip + chip x dust = 51 exceeds "
                             "its penalty (USDC: 0.05 x 1000 = 50); allowed tip <= 40"),
     ("liquidation.chip", 0.06, "liquidation.chip: 0.06 exceeds the smallest penalty (USDC: 0.05); allowed 0 <= chip "

@@ -350,6 +350,42 @@ def test_an_ended_auctions_slot_is_reused_and_its_id_stays_dead(h, alice, bob, c
     h.assert_identity()
 
 
+def test_reserved_storage_holds_no_auction_and_kicks_fill_it(h, alice, bob, carol, keeper, outsider, chain):
+    """IDutchAuction CAPACITY: the deployment reserved `auction_reserve` sales. A reserved slot
+    reads as no auction; kicks fill reserved slots in order without growing the pool; anyone may
+    reserve more, which changes no running auction; an ended sale's slot is the next kick's."""
+    s = h.s
+    pool = s.auction.poolSize()
+    assert pool == s.params.auction_reserve >= 3
+    buyer(h, bob)
+    for bogus in (0, 1, pool - 1, 1 << 32 | 1):
+        assert s.auction.getStatus(bogus) == (False, 0, 0, 0)
+        empty = s.auction.sales(bogus)
+        assert (empty.lot, empty.tab, empty.owner, empty.top) == (0, 0, ZERO, 0)
+        with reverts(s.auction, "AuctionNotRunning", id=bogus):
+            s.auction.take(bogus, WAD, MAX_UINT, bob, b"", sender=bob)
+    first = kick_weth(h, alice, keeper)
+    second = kick_weth(h, carol, keeper, debt=20_000, price=2400)
+    assert (first & 0xFFFFFFFF, second & 0xFFFFFFFF) == (0, 1) and s.auction.poolSize() == pool
+    running = {i: s.auction.sales(i) for i in (first, second)}
+
+    tx = s.auction.reserve(3, sender=outsider)
+    ev = one_event(tx, s.auction, "Reserved").event_arguments
+    assert ev == {"payer": outsider.address, "count": 3, "poolSize": pool + 3}
+    assert s.auction.poolSize() == pool + 3 and s.auction.list() == [first, second]
+    assert {i: s.auction.sales(i) for i in (first, second)} == running
+    for n in (0, 257):
+        with reverts(s.auction, "InvalidParameter", name="count", value=n, min=1, max=256):
+            s.auction.reserve(n, sender=outsider)
+
+    assert not s.auction.getStatus(first)[0]
+    s.auction.take(first, 10 * WAD, MAX_UINT, bob, b"", sender=bob)  # pays the tab: the auction ends
+    assert s.auction.list() == [second]
+    third = kick_weth(h, alice, keeper, debt=18_000, price=1800)
+    assert third & 0xFFFFFFFF == 0 and s.auction.list() == [second, third] and s.auction.poolSize() == pool + 3
+    h.assert_identity()
+
+
 @pytest.fixture
 def market(h, project, deployer, bob):
     """A market paying 2900 per WETH, funded with 100k debt tokens."""

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from unwind import gasbench, gasprofile
-from unwind.deploy import deploy_system
 
 SNAPSHOT = Path(__file__).resolve().parents[2] / "bench" / "gas-snapshot.json"
 
@@ -26,7 +25,7 @@ def snapshot():
 def measured(project, accounts, chain):
     op, bidder, keeper = accounts[0], accounts[4], accounts[5]
     borrowers = gasbench.fresh_accounts(accounts, chain)
-    s = deploy_system(project, op)
+    s = gasbench.deploy(project, op)
     return s, gasbench.measure(s, chain, op, borrowers, keeper, bidder)
 
 

@@ -63,9 +63,12 @@ def rows(results: Path) -> list[Row]:
     out.append(Row("gas", "take_full", _fmt(take), "<= 110,000", None if take is None else take <= 110_000))
     both = liq + take if liq is not None and take is not None else None
     out.append(Row("gas", "liquidate + take_full", _fmt(both), "<= 250,000", None if both is None else both <= 250_000))
-    running = ops.get("liquidate_reusing_slots")
-    if running is not None:
-        out.append(Row("gas", "liquidate on a running system (sales reuse storage)", _fmt(running), "", None))
+    for name, label in (("liquidate_reusing_slots", "liquidate on a running system (sales reuse storage)"),
+                        ("liquidate_batch_10", "liquidate in a batch of 10, per account"),
+                        ("liquidate_beyond_reserve", "liquidate with every reserved slot in use (fresh storage)"),
+                        ("reserve_per_sale", "reserving one sale's storage (once, ahead of time)")):
+        if ops.get(name) is not None:
+            out.append(Row("gas", label, _fmt(ops[name]), "", None))
     # What the layout pays before any computation: storage, events and the base cost (gas.json by_kind).
     for name, label in (("liquidate_reusing_slots", "liquidate on a running system"), ("take_full", "take_full")):
         t = (gas or {}).get("by_kind", {}).get(name)

@@ -51,7 +51,7 @@ def role(name: str) -> bytes:
 
 
 DEFAULT_ADMIN = b"\x00" * 32
-RESERVE_CHUNK = 128  # auction sales per reserve transaction (~8M gas)
+RESERVE_CHUNK = 128  # auction sales per reserve transaction (~9M gas)
 
 
 def feed_answer(price: str | Decimal, feed_decimals: int) -> int:

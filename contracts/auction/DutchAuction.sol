@@ -19,7 +19,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
     uint256 internal constant WAD = 1e18;
     uint256 internal constant RAY = 1e27;
     uint256 internal constant MAX_DISCOUNT = 0.25e18; // [wad]
-    uint256 internal constant MAX_RESERVE = 256; // [sales] per `reserve` call (~63k gas each)
+    uint256 internal constant MAX_RESERVE = 256; // [sales] per `reserve` call (~70k gas each)
     bytes32 public constant ENGINE_ROLE = keccak256("ENGINE_ROLE");
 
     IVault public immutable vault;

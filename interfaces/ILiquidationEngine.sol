@@ -14,7 +14,11 @@ import {IOracleAdapter} from "./IOracleAdapter.sol";
 ///         reference (the unused part returns to the owner when the tab is paid; deeper discounts
 ///         eat into the penalty first, then the buffer). `x` is the smallest amount that brings
 ///         health back to `targetHealth`; when one collateral is not enough it is taken whole and
-///         the next one is used; when the whole basket is not enough, everything is liquidated.
+///         the next one is used; when the whole basket is not enough, everything is liquidated,
+///         the debt split by value (a holding whose share rounds to no debt, worth a few wei,
+///         stays with the owner: planting such a holding in an account cannot block its
+///         liquidation). Each auction's tab is its planned debt plus penalty; the vault's rounding
+///         of the debt it removes (a few wei, with a stability fee) goes to the largest one.
 ///         SIZING PRICE. Whether an account is liquidatable is decided at the confirmed liquidation
 ///         price max(current, delayed); the close `x`, its target health and the lots are sized at
 ///         min(current, liquidationPrice): in a falling market the delayed price is stale, and a lot

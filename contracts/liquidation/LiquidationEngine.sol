@@ -342,8 +342,10 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         }
     }
 
-    /// @dev One auction per seized collateral. The vault's exact debt change is split like the
-    ///      plan (the last seizure takes the rounding rest); each tab adds its penalty, rounded up.
+    /// @dev One auction per seized collateral, each for its planned debt plus its penalty
+    ///      (rounded up). The vault's exact debt change differs from the plan by its rounding (a
+    ///      few wei either way): the seizure with the largest debt takes the difference, so every
+    ///      tab stays at least the planned debt of its seizure (at least 1: no kick for nothing).
     function _kickAll(
         address account,
         address keeper,
@@ -353,12 +355,14 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
     ) internal returns (uint256 penalty, uint256[] memory auctionIds) {
         uint256 n = p.seizures.length;
         auctionIds = new uint256[](n);
-        uint256 assigned;
+        uint256 largest;
+        for (uint256 i = 1; i < n; ++i) {
+            if (p.seizures[i].debt > p.seizures[largest].debt) largest = i;
+        }
         uint256 j; // held index of seizure i: seizures follow the held order (ids are unique)
         for (uint256 i; i < n; ++i) {
             Seizure memory s = p.seizures[i];
-            uint256 tab = i + 1 == n ? debtClosed - assigned : FPM.mulDiv(debtClosed, s.debt, p.debtToClose);
-            assigned += tab;
+            uint256 tab = i == largest ? s.debt + debtClosed - p.debtToClose : s.debt;
             while (held[j].id != s.collateralId) ++j;
             {
                 uint256 pen = FPM.mulDivUp(tab, held[j].penalty, WAD);
@@ -599,7 +603,11 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         return debt + FPM.mulDivUp(debt, penalty, WAD);
     }
 
-    /// @dev Full liquidation: every collateral, the debt split by collateral value.
+    /// @dev Full liquidation: every collateral, the debt split by collateral value. A holding
+    ///      whose share rounds to no debt at all (worth a few wei) stays with the owner like a
+    ///      worthless one: an auction with nothing to raise cannot be started, and planting such
+    ///      a holding in an account must not shield it. The last seized holding takes the rest
+    ///      of the debt (at least its own share, so never 0).
     function _seizeAll(Book memory b) internal pure returns (Seizure[] memory out) {
         uint256 totalValue;
         uint256 n;
@@ -609,13 +617,13 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         }
         out = _newSeizures(n);
         uint256 assigned;
-        uint256 k;
+        uint256 seen; // seizable holdings passed
+        uint256 k; // seizures made
         for (uint256 i; i < b.held.length; ++i) {
             IVault.HeldCollateral memory h = b.held[i];
             if (h.amount == 0 || b.values[i] == 0) continue; // worthless or unseizable: left to the owner
-            uint256 x;
-            if (k + 1 == n) x = b.debt - assigned;
-            else if (totalValue > 0) x = FPM.fullMulDiv(b.debt, b.values[i], totalValue);
+            uint256 x = ++seen == n ? b.debt - assigned : FPM.fullMulDiv(b.debt, b.values[i], totalValue);
+            if (x == 0) continue; // a share of nothing: left to the owner (see above)
             assigned += x;
             out[k++] = Seizure({
                 collateralId: h.id,
@@ -626,6 +634,9 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
                 tab: _tab(x, h.penalty),
                 startPrice: b.quotes[i].auctionStartPrice
             });
+        }
+        assembly {
+            mstore(out, k)
         }
     }
 

@@ -172,7 +172,9 @@ interface IOracleAdapter is IPriceOracle {
     ///         The stored `minAnswer`/`maxAnswer` are the TIGHTER of the configured bounds and the
     ///         primary's own clamp, read from its `minAnswer()`/`maxAnswer()` (or those of its
     ///         `aggregator()`) when it exposes them, so a forgotten floor still reads as clamped
-    ///         (Venus/LUNA 2022); `feedConfig` returns the stored bounds.
+    ///         (Venus/LUNA 2022). A secondary's own clamp tightens them the same way (converted to
+    ///         the primary's units; bounds apply to both feeds as prices), so a secondary pinned at
+    ///         its floor or ceiling is never a fallback price. `feedConfig` returns the stored bounds.
     function setFeed(address token, FeedConfig calldata config) external;
 
     function setSequencerFeed(IAggregatorV3 feed, uint32 grace) external;

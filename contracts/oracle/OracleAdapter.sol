@@ -69,7 +69,9 @@ import {Governed} from "../governance/Governed.sol";
 ///      pinned at that floor as clamped. A bound the feed does not expose (or reports as 0 or
 ///      above uint128) is ignored. Bounds are read once, at configuration: a phase change of the
 ///      proxy to an aggregator with other bounds needs a new `setFeed`. `feedConfig` returns the
-///      stored (effective) bounds.
+///      stored (effective) bounds. The secondary's own clamp is read the same way and tightens
+///      the same stored bounds (converted to the primary's units), so a secondary pinned at its
+///      floor or ceiling is never accepted as a fallback price (found in review).
 ///  15. Activation across the jump bound (scenario 6). As in `_decide`, a configured secondary
 ///      that is valid and agrees with the primary confirms a move beyond `maxJumpBps` from the
 ///      last accepted price; without a secondary such a primary is refused ("jump", Moonwell
@@ -434,6 +436,25 @@ contract OracleAdapter is IOracleAdapter, Governed {
         f.minAnswer = feedMin > config.minAnswer ? uint128(feedMin) : config.minAnswer;
         f.maxAnswer = config.maxAnswer;
         if (feedMax != 0 && (config.maxAnswer == 0 || feedMax < config.maxAnswer)) f.maxAnswer = uint128(feedMax);
+        if (hasSecondary) {
+            // The secondary's own clamp too, as a price in the primary's units (the floor rounded
+            // up, the ceiling down: an answer pinned at either is then "at the bound"). Bounds
+            // apply to both feeds as prices (choice 1), so the tighter of all of them is stored.
+            (feedMin, feedMax) = _feedBounds(address(config.secondary));
+            uint256 ps = f.primaryScale;
+            uint256 ss = shape.secondaryScale;
+            if (feedMin != 0) {
+                uint256 lo = (feedMin * ss + ps - 1) / ps;
+                if (lo > type(uint128).max) revert InvalidFeedConfig("secondaryBounds");
+                if (lo > f.minAnswer) f.minAnswer = uint128(lo);
+            }
+            if (feedMax != 0) {
+                uint256 hi = feedMax * ss / ps;
+                if (hi != 0 && hi <= type(uint128).max && (f.maxAnswer == 0 || hi < f.maxAnswer)) {
+                    f.maxAnswer = uint128(hi);
+                }
+            }
+        }
     }
 
     /// @dev The answer bounds the primary itself clamps to (choice 14): `minAnswer()`/`maxAnswer()`

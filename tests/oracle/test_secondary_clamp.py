@@ -1,4 +1,4 @@
-"""Review finding: the SECONDARY feed's own clamp (minAnswer/maxAnswer) is never read.
+"""Review finding (fixed): the SECONDARY feed's own clamp (minAnswer/maxAnswer) is never read.
 
 `setFeed` tightens the stored bounds with the PRIMARY's `minAnswer()`/`maxAnswer()` only (choice 14),
 and those primary-unit bounds are then applied to both feeds. A secondary whose aggregator clamps at
@@ -7,17 +7,12 @@ itself clamped (or stale, or reverting), the adapter moves to SECONDARY and serv
 pinned answer as the borrow and liquidation price: the Venus/LUNA 2022 failure (scenario 5) through
 the fallback path.
 
-KNOWN OPEN BUG, recorded as strict xfail: these tests assert the safe behaviour (an answer at the secondary's own bound is INVALID) and fail
-on the current adapter.
+Fixed: `setFeed` now tightens the stored bounds with the secondary's own clamp too. These tests
+assert the safe behaviour (an answer at the secondary's own bound is INVALID); both failed before.
 """
 
-import pytest
 from oracle_helpers import DELAY, FROZEN, LIVE, SECONDARY, feed_config, warp
 
-REASON = (
-    "OPEN (review, session 5): the secondary feed's own minAnswer/maxAnswer are not read; "
-    "fix in OracleAdapter.setFeed/_observe, then drop this marker"
-)
 
 E8 = 10**8
 E10 = 10**10
@@ -49,11 +44,10 @@ def _hop_twice(adapter, token, p, s, answer, deployer, keeper, chain):
         adapter.poke(token, sender=keeper)
 
 
-@pytest.mark.xfail(strict=True, reason=REASON)
 def test_secondary_pinned_at_its_floor_is_lent_against(project, adapter, deployer, keeper, chain):
     # Primary floor $1 (read by setFeed), secondary floor $1,900 (never read).
     token, p, s = _pair(project, deployer, adapter, 2_000 * E8, (1 * E8, INT192_MAX), (1_900 * E8, INT192_MAX))
-    assert adapter.feedConfig(token).minAnswer == 1 * E8  # only the primary's clamp was stored
+    assert adapter.feedConfig(token).minAnswer == 1_900 * E8  # the tighter clamp: the secondary's
 
     _both(p, s, 1_950 * E8, deployer)  # both track the market
     adapter.poke(token, sender=keeper)
@@ -79,11 +73,10 @@ def test_secondary_pinned_at_its_floor_is_lent_against(project, adapter, deploye
     assert q.borrowPrice == 0
 
 
-@pytest.mark.xfail(strict=True, reason=REASON)
 def test_secondary_pinned_at_its_ceiling_prices_liquidations_low(project, adapter, deployer, keeper, chain):
     # Secondary ceiling $2,100 (never read); the primary has none.
     token, p, s = _pair(project, deployer, adapter, 2_000 * E8, (1, INT192_MAX), (1, 2_100 * E8))
-    assert adapter.feedConfig(token).maxAnswer == 0
+    assert adapter.feedConfig(token).maxAnswer == 2_100 * E8  # the secondary's own ceiling
 
     _both(p, s, 2_080 * E8, deployer)
     adapter.poke(token, sender=keeper)

@@ -14,11 +14,13 @@ import {IOracleAdapter} from "./IOracleAdapter.sol";
 ///         reference (the unused part returns to the owner when the tab is paid; deeper discounts
 ///         eat into the penalty first, then the buffer). `x` is the smallest amount that brings
 ///         health back to `targetHealth`; when one collateral is not enough it is taken whole and
-///         the next one is used; when the whole basket is not enough, everything is liquidated,
-///         the debt split by value (a holding whose share rounds to no debt, worth a few wei,
-///         stays with the owner: planting such a holding in an account cannot block its
-///         liquidation). Each auction's tab is its planned debt plus penalty; the vault's rounding
-///         of the debt it removes (a few wei, with a stability fee) goes to the largest one.
+///         the next one is used. A partial close never seizes a holding worth less than the dust
+///         floor (planting a wei of some collateral in an account changes nothing). When the whole
+///         basket is not enough, everything is liquidated, the debt split by value (a holding
+///         whose share rounds to no debt, worth a few wei, stays with the owner: planting such a
+///         holding in an account cannot block its liquidation). Each auction's tab is its planned
+///         debt plus penalty; the vault's rounding of the debt it removes (a few wei, with a
+///         stability fee) goes to the largest one.
 ///         SIZING PRICE. Whether an account is liquidatable is decided at the confirmed liquidation
 ///         price max(current, delayed); the close `x`, its target health and the lots are sized at
 ///         min(current, liquidationPrice): in a falling market the delayed price is stale, and a lot
@@ -32,26 +34,48 @@ import {IOracleAdapter} from "./IOracleAdapter.sol";
 ///         liquidated in full.
 ///
 ///         DUST. A liquidation closes at least `min(debt, dust)` and never leaves a debt between
-///         0 and `dust`: what remains is zero or at least `dust`.
+///         0 and `dust`: what remains is zero or at least `dust`. A close below the dust floor is
+///         raised to it on the seizure that restored health (the one taken in part), or becomes a
+///         full liquidation when that seizure cannot grow.
 ///
 ///         INCENTIVE. The caller names a `keeper` who receives `tip + chip * x`, capped at the
-///         penalty of that liquidation, so it never exceeds the penalty and self-liquidation
-///         cannot profit. It is minted together with the penalty: the auction's tab includes the
-///         penalty, and the buffer receives `penalty - incentive` at once (ILiquidityBuffer's
-///         identity).
+///         penalty of that liquidation, so it never exceeds the penalty. It is minted together
+///         with the penalty: the auction's tab includes the penalty, and the buffer receives
+///         `penalty - incentive` at once (ILiquidityBuffer's identity).
+///         SELF-LIQUIDATION. An owner who liquidates its own account (as keeper, from a second
+///         address) and buys the lots back loses `penalty - incentive >= 0` whenever the auctions
+///         raise their tabs. It gains only when nobody else bids while the price falls below what
+///         covers a tab: then the pair gains that auction's shortfall (bad debt, paid by the buffer)
+///         less `penalty - incentive`, at most, per lot bought at the floor,
+///         `x * (1 + penalty) * (maxDiscount - lotMargin) / (1 - lotMargin) - (penalty - incentive)`
+///         (the lot valued at the sizing price; with the defaults, maxDiscount 20%, lotMargin 5%,
+///         penalty 10%: 7.4% of `x` plus the incentive, 1,458 on a close of 17,185). Every other
+///         keeper can take that discount first: the bound is the price of no competing bidder over
+///         the whole fall of the curve, and no bidder at all makes it bad debt, never hidden.
 ///
 ///         QUEUE. The tabs of running auctions may not exceed `globalCap` in all, nor
-///         `collateralCap[id]` per collateral (Maker's Hole/hole): a liquidation is cut down to the
-///         room left, and reverts `LiquidationCapReached` when less than the dust floor fits.
+///         `collateralCap[id]` per collateral (Maker's Hole/hole). A plan that does not fit is made
+///         again within the room left: a full liquidation has each seizure cut to its room (or
+///         skipped when it has none) and goes on with the others; a partial close takes each
+///         collateral as far as its room allows and goes on with the next ones. A full cap on one
+///         collateral, or a planted holding of it, therefore never blocks the liquidation of the
+///         others. What fits keeps the dust rules (the last seizures shrink so that 0 or at least
+///         dust remains); when less than `min(debt, dust)` fits, the liquidation reverts
+///         `LiquidationCapReached` (naming the first collateral whose room bound the plan).
 ///
-///         GUARDS. Liquidations revert with a named reason when: the oracle guards a collateral
-///         the account holds worth at least the dust floor at its last accepted price
-///         (`OracleGuarded`, with IOracleAdapter.Guard: frozen, recovery grace, sequencer down or
-///         in grace, delayed feed stopped; a smaller guarded holding counts at its last price for
-///         health but is never seized, so dust cannot shield an account: scenario 18), the guardian paused them
-///         (`LiquidationsPaused`), they are inside the grace period after an unpause
-///         (`LiquidationGrace`), the vault is shut down (`ShutdownActive`), or the auction's stop
-///         level forbids new auctions (IDutchAuction.StopLevel).
+///         GUARDS. A collateral the oracle guards (IOracleAdapter.Guard: frozen, recovery grace,
+///         sequencer down or in grace, delayed feed stopped) has no liquidation price: it counts at
+///         its last accepted price for the health check and the sizing, and it is never seized.
+///         An account that is unsafe so counted is liquidated from its priced collateral; a full
+///         liquidation leaves the guarded holdings their share of the debt by value (when that
+///         share is at least the dust floor; a smaller one goes with the priced collateral). Anyone
+///         may deposit for anyone, so holding a guarded token cannot shield an unsafe account
+///         (scenario 18). Only when nothing priced is left to seize does the liquidation revert
+///         `OracleGuarded` (waiting for the guard to lift). Liquidations also revert with a named
+///         reason when the guardian paused them (`LiquidationsPaused`), they are inside the grace
+///         period after an unpause (`LiquidationGrace`), the vault is shut down
+///         (`ShutdownActive`), or the auction's stop level forbids new auctions
+///         (IDutchAuction.StopLevel).
 interface ILiquidationEngine {
     // --- Types ---
 
@@ -67,7 +91,7 @@ interface ILiquidationEngine {
 
     struct Preview {
         bool liquidatable;
-        IOracleAdapter.Guard guard; // None unless an oracle guard blocks it
+        IOracleAdapter.Guard guard; // None unless an oracle guard blocks it (nothing priced to seize)
         uint256 health; // [wad] at liquidation prices
         uint256 debt; // [wad] the account's debt now
         uint256 debtToClose; // [wad]

@@ -28,14 +28,19 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         Cap
     }
 
-    /// @dev An account as the planner sees it.
+    /// @dev An account as the planner sees it, and the queue's room as the plan takes it up.
     struct Book {
         uint256 debt; // [wad]
         uint256 dust; // [wad] the vault's
         IVault.HeldCollateral[] held;
-        uint256[] values; // [wad] value of each held collateral at its sizing price (_sizingPrice)
+        uint256[] values; // [wad] value of each held collateral at its sizing price (_sizingPrice), 0 if guarded
         IOracleAdapter.Quote[] quotes;
         Config c;
+        uint256 guardedValue; // [wad] guarded holdings at their last accepted price (never seized)
+        uint256 globalRoom; // [wad] tabs the global cap still takes
+        uint256 capId; // 1 + the first collateral id whose room bound the plan; 0 when none did
+        bool capped; // planning within the caps (the plan without them did not fit)
+        bool full; // the plan without the caps is a full liquidation (_seizeAll)
     }
 
     IVault public immutable vault;
@@ -406,7 +411,7 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         if (penalty > incentive) debtToken.mint(buffer, penalty - incentive);
     }
 
-    // --- Internal: planning (pure arithmetic over a snapshot) ---
+    // --- Internal: planning (arithmetic over a snapshot and the queue's room) ---
 
     /// @dev Work out the liquidation of an account with `debt` and `held` collateral at `quotes`.
     ///      Returns the plan, or why it cannot go ahead (`detail`: the held index for Guarded,
@@ -426,9 +431,12 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         p.health = type(uint256).max;
         if (debt == 0) return (p, Block.Healthy, 0);
 
+        Book memory b;
+        (b.debt, b.dust, b.held, b.quotes, b.c) = (debt, dust, held, quotes, c);
+        b.values = new uint256[](held.length);
+        uint256 guarded = type(uint256).max; // held index of the first guarded holding
         // One pass values each holding twice: at its liquidation price for the health check, and
         // at its sizing price for the close (`values`, only used once the account is liquidatable).
-        uint256[] memory values = new uint256[](held.length);
         uint256 weighted;
         uint256 sized;
         for (uint256 i; i < held.length; ++i) {
@@ -437,18 +445,17 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
             uint256 scale = 10 ** h.decimals;
             uint256 price = q.liquidationPrice;
             if (price == 0) {
-                // Valued at the last accepted price for the health check (never liquidate an account
-                // that is healthy at it); the liquidation is blocked unless this holding is below the
-                // dust floor, which is then left out of the seizure (scenario 18: dust cannot shield).
-                // Either way its sizing value stays 0: a zero value is never seized (see _seizures,
-                // _seizeAll), and a guarded account is never sized.
+                // Guarded (frozen, recovery grace, sequencer, delayed feed stopped): valued at the
+                // last accepted price, for the trigger and the sizing alike, and never seized (its
+                // sizing value stays 0). It does not stop the liquidation of the priced collateral:
+                // anyone may deposit for anyone, so holding it must not shield an unsafe account
+                // (scenario 18). Its share of a full liquidation's debt stays with it (_seizeAll).
                 uint256 lastValue = FPM.fullMulDiv(h.amount, q.current, scale);
-                if (lastValue >= dust) {
-                    p.guard = q.guard;
-                    blocked = Block.Guarded;
-                    detail = i;
-                }
-                weighted += FPM.mulDiv(lastValue, h.liquidationThreshold, WAD);
+                if (guarded == type(uint256).max) guarded = i;
+                b.guardedValue += lastValue;
+                uint256 lw = FPM.mulDiv(lastValue, h.liquidationThreshold, WAD);
+                weighted += lw;
+                sized += lw;
                 continue;
             }
             uint256 value = FPM.fullMulDiv(h.amount, price, scale);
@@ -463,27 +470,32 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
                 value = FPM.fullMulDiv(h.amount, size, scale);
                 w = FPM.mulDiv(value, h.liquidationThreshold, WAD);
             }
-            values[i] = value;
+            b.values[i] = value;
             sized += w;
         }
         p.health = FPM.fullMulDiv(weighted, WAD, debt);
         if (p.health >= WAD) return (p, Block.Healthy, 0);
-        if (blocked != Block.None) return (p, blocked, detail);
-        p.liquidatable = true;
 
+        // The plan without the queue's caps; when it does not fit them, the plan again within them
+        // (a full liquidation cut to its rooms, or the partial close re-planned against what fits).
         // Each seizure comes with its tab (debt + penalty rounded up, as the kick charges it).
-        p.seizures = _seizures(Book(debt, dust, held, values, quotes, c), sized);
-        (blocked, detail) = _applyCaps(p, dust, c.globalCap);
-        if (blocked != Block.None) {
-            p.liquidatable = false;
-            return (p, blocked, detail);
+        b.globalRoom = type(uint256).max;
+        p.seizures = _seizures(b, sized);
+        uint256 queued = auction.totalDebt();
+        b.globalRoom = c.globalCap > queued ? c.globalCap - queued : 0;
+        if (!_fitsRoom(p.seizures, b.globalRoom)) {
+            b.capped = true;
+            p.seizures = b.full ? _seizeAll(b) : _seizures(b, sized);
         }
-        if (detail != 0) {
-            // The caps cut the last seizure: its tab is recomputed from its new debt exactly as
-            // the kick will (never above the proportional cut of the old tab, so it still fits).
-            Seizure memory last = p.seizures[p.seizures.length - 1];
-            last.tab = _tab(last.debt, held[_indexOf(held, last.collateralId)].penalty);
+        if (p.seizures.length == 0) {
+            if (b.capId != 0) return (p, Block.Cap, b.capId - 1);
+            if (guarded != type(uint256).max) {
+                // Nothing priced to seize: wait for the guard to lift.
+                p.guard = quotes[guarded].guard;
+                return (p, Block.Guarded, guarded);
+            }
         }
+        p.liquidatable = true;
         for (uint256 i; i < p.seizures.length; ++i) {
             Seizure memory s = p.seizures[i];
             p.debtToClose += s.debt;
@@ -493,30 +505,64 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         if (p.incentive > p.penalty) p.incentive = p.penalty;
     }
 
-    /// @dev The smallest close that restores `targetHealth`, seizing in id order; else everything.
-    function _seizures(Book memory b, uint256 weighted) internal pure returns (Seizure[] memory out) {
+    /// @dev The smallest close that restores `targetHealth`, seizing in id order within the queue's
+    ///      room; else everything (_seizeAll). A partial close never seizes a holding worth less
+    ///      than the dust floor, and a collateral whose room is short is seized as far as it fits
+    ///      while the close goes on with the next ones (a full cap or a planted holding of a capped
+    ///      collateral cannot block the others).
+    function _seizures(Book memory b, uint256 weighted) internal view returns (Seizure[] memory out) {
         out = _newSeizures(b.held.length);
         uint256 n;
         uint256 closed;
         bool restored;
         for (uint256 i; i < b.held.length; ++i) {
-            (uint256 x, bool done, uint256 k) = _closeAgainst(b.held[i], b.values[i], b.debt - closed, weighted, b.c);
-            if (x > 0) {
-                out[n++] = _seizure(b.held[i], b.quotes[i], x, k);
-                closed += x;
+            if (b.values[i] == 0 || b.values[i] < b.dust) continue;
+            (Seizure memory s, bool done, uint256 gone) = _seizeFrom(b, i, b.debt - closed, weighted);
+            if (s.debt > 0) {
+                out[n++] = s;
+                closed += s.debt;
             }
             if (done) {
                 restored = true;
                 break;
             }
-            // This collateral is taken whole: its weight leaves the account.
-            uint256 gone = FPM.mulDiv(b.values[i], b.held[i].liquidationThreshold, WAD);
             weighted = weighted > gone ? weighted - gone : 0;
         }
         assembly {
             mstore(out, n)
         }
         return _applyDust(b, out, closed, restored);
+    }
+
+    /// @dev One step of the partial close against held collateral `i`: its seizure (debt 0 when
+    ///      nothing fits), whether the target is reached, and the weight that leaves the account
+    ///      when it is not (the holding taken whole, or as far as its room allows).
+    function _seizeFrom(Book memory b, uint256 i, uint256 remainingDebt, uint256 weighted)
+        internal
+        view
+        returns (Seizure memory s, bool done, uint256 gone)
+    {
+        IVault.HeldCollateral memory h = b.held[i];
+        uint256 x;
+        uint256 k;
+        (x, done, k) = _closeAgainst(h, b.values[i], remainingDebt, weighted, b.c);
+        uint256 fit = _fit(b, h);
+        if (x > fit) {
+            (x, done) = (fit, false);
+            if (b.capId == 0) b.capId = h.id + 1;
+            gone = FPM.mulDivUp(x, FPM.mulDivUp(k, h.liquidationThreshold, WAD), WAD);
+        } else {
+            gone = FPM.mulDiv(b.values[i], h.liquidationThreshold, WAD);
+        }
+        if (x > 0) {
+            s = _seizure(h, b.quotes[i], x, k);
+            b.globalRoom -= s.tab;
+        }
+    }
+
+    /// @dev Value moved to the auction per unit of debt closed: (1 + penalty) / (1 - margin).
+    function _k(uint256 penalty, uint256 lotMargin_) internal pure returns (uint256) {
+        return FPM.mulDivUp(WAD + penalty, WAD, WAD - lotMargin_);
     }
 
     /// @dev Debt to close against one collateral to reach the target, or its whole capacity.
@@ -531,8 +577,7 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         pure
         returns (uint256 x, bool done, uint256 k)
     {
-        // Value moved to the auction per unit of debt closed: (1 + penalty) / (1 - margin).
-        k = FPM.mulDivUp(WAD + h.penalty, WAD, WAD - c.lotMargin);
+        k = _k(h.penalty, c.lotMargin);
         x = FPM.fullMulDiv(value, WAD, k); // the most debt this collateral can close
         uint256 w = FPM.mulDivUp(k, h.liquidationThreshold, WAD);
         uint256 target = c.targetHealth;
@@ -551,24 +596,48 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         }
     }
 
-    /// @dev Close at least min(debt, dust) and leave 0 or at least dust; otherwise seize all.
+    /// @dev Close at least min(debt, dust) and leave 0 or at least dust; otherwise seize all. A
+    ///      close below the dust floor grows the seizure that restored health (the last one, the
+    ///      only one taken in part).
     function _applyDust(Book memory b, Seizure[] memory out, uint256 closed, bool restored)
         internal
-        pure
+        view
         returns (Seizure[] memory)
     {
+        if (b.capId != 0) return _fitDust(b, out, closed);
         uint256 dust = b.dust;
         uint256 debt = b.debt;
         if (!restored || out.length == 0 || (closed < debt && debt - closed < dust)) return _seizeAll(b);
         if (closed < dust && closed < debt) {
             uint256 minClose = dust < debt ? dust : debt;
             if (minClose < debt && debt - minClose < dust) return _seizeAll(b);
-            uint256 j = _indexOf(b.held, out[0].collateralId);
-            uint256 k = FPM.mulDivUp(WAD + b.held[j].penalty, WAD, WAD - b.c.lotMargin);
-            Seizure memory bumped = _seizure(b.held[j], b.quotes[j], out[0].debt + minClose - closed, k);
-            if (bumped.lot >= b.held[j].amount) return _seizeAll(b);
-            out[0] = bumped;
+            return _bump(b, out, closed, minClose);
         }
+        return out;
+    }
+
+    /// @dev Grow the close from `closed` to `minClose` on the seizure that restored health (the
+    ///      last one, the only one taken in part); everything when that would take it whole, what
+    ///      fits (_fitDust) when its room is short.
+    function _bump(Book memory b, Seizure[] memory out, uint256 closed, uint256 minClose)
+        internal
+        view
+        returns (Seizure[] memory)
+    {
+        uint256 last = out.length - 1;
+        Seizure memory s = out[last];
+        uint256 j = _indexOf(b.held, s.collateralId);
+        IVault.HeldCollateral memory h = b.held[j];
+        Seizure memory bumped = _seizure(h, b.quotes[j], s.debt + minClose - closed, _k(h.penalty, b.c.lotMargin));
+        if (bumped.lot >= h.amount) return _seizeAll(b);
+        b.globalRoom += s.tab; // the room this seizure took, to fit the bumped one in
+        if (bumped.debt > _fit(b, h)) {
+            b.capId = h.id + 1;
+            b.globalRoom -= s.tab;
+            return _fitDust(b, out, closed);
+        }
+        b.globalRoom -= bumped.tab;
+        out[last] = bumped;
         return out;
     }
 
@@ -603,29 +672,38 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         return debt + FPM.mulDivUp(debt, penalty, WAD);
     }
 
-    /// @dev Full liquidation: every collateral, the debt split by collateral value. A holding
-    ///      whose share rounds to no debt at all (worth a few wei) stays with the owner like a
-    ///      worthless one: an auction with nothing to raise cannot be started, and planting such
-    ///      a holding in an account must not shield it. The last seized holding takes the rest
-    ///      of the debt (at least its own share, so never 0).
-    function _seizeAll(Book memory b) internal pure returns (Seizure[] memory out) {
+    /// @dev Full liquidation: every priced collateral, the debt split by collateral value. A
+    ///      holding whose share rounds to no debt at all (worth a few wei) stays with the owner like
+    ///      a worthless one: an auction with nothing to raise cannot be started, and planting such
+    ///      a holding in an account must not shield it. Guarded holdings keep their share of the
+    ///      debt (at their last accepted price) when it is at least the dust floor; the last seized
+    ///      holding takes the rest of what is split (at least its own share, so never 0). A seizure
+    ///      that does not fit its room is cut to it, or skipped, and the others go on (_fitDust).
+    function _seizeAll(Book memory b) internal view returns (Seizure[] memory out) {
+        b.full = true;
         uint256 totalValue;
         uint256 n;
         for (uint256 i; i < b.held.length; ++i) {
             totalValue += b.values[i];
             if (b.held[i].amount > 0 && b.values[i] > 0) ++n;
         }
+        uint256 toSplit = b.debt;
+        if (b.guardedValue > 0) {
+            uint256 kept = FPM.fullMulDiv(b.debt, b.guardedValue, totalValue + b.guardedValue);
+            if (kept >= b.dust) toSplit -= kept;
+        }
         out = _newSeizures(n);
         uint256 assigned;
         uint256 seen; // seizable holdings passed
         uint256 k; // seizures made
+        uint256 closed;
         for (uint256 i; i < b.held.length; ++i) {
             IVault.HeldCollateral memory h = b.held[i];
             if (h.amount == 0 || b.values[i] == 0) continue; // worthless or unseizable: left to the owner
-            uint256 x = ++seen == n ? b.debt - assigned : FPM.fullMulDiv(b.debt, b.values[i], totalValue);
+            uint256 x = ++seen == n ? toSplit - assigned : FPM.fullMulDiv(toSplit, b.values[i], totalValue);
             if (x == 0) continue; // a share of nothing: left to the owner (see above)
             assigned += x;
-            out[k++] = Seizure({
+            Seizure memory s = Seizure({
                 collateralId: h.id,
                 token: h.token,
                 decimals: h.decimals,
@@ -634,71 +712,77 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
                 tab: _tab(x, h.penalty),
                 startPrice: b.quotes[i].auctionStartPrice
             });
+            uint256 fit = _fit(b, h);
+            if (x > fit) {
+                if (b.capId == 0) b.capId = h.id + 1;
+                if (fit == 0) continue;
+                s.lot = FPM.mulDivUp(h.amount, fit, x);
+                s.debt = fit;
+                s.tab = _tab(fit, h.penalty);
+            }
+            b.globalRoom -= s.tab;
+            closed += s.debt;
+            out[k++] = s;
         }
         assembly {
             mstore(out, k)
         }
+        if (b.capId != 0) return _fitDust(b, out, closed);
+        // With a guarded share kept, a close below the dust floor waits for the guard to lift.
+        if (toSplit != b.debt && closed < b.dust) return _newSeizures(0);
     }
 
-    /// @dev Cut the plan down to the room under the global and per-collateral caps. Seizures
-    ///      carry their tabs; a cut seizure keeps its proportions and the ones after it are dropped.
-    ///      Not blocked, the detail is 1 when the last seizure kept was shrunk (its tab is then
-    ///      stale, for _plan to recompute).
-    function _applyCaps(Preview memory p, uint256 dust, uint256 cap) internal view returns (Block, uint256) {
-        uint256 total = auction.totalDebt();
-        uint256 globalRoom = cap > total ? cap - total : 0;
-        uint256 closed;
-        for (uint256 i; i < p.seizures.length; ++i) {
-            Seizure memory s = p.seizures[i];
-            uint256 room = _collateralRoom(s.collateralId);
-            if (globalRoom < room) room = globalRoom;
-            if (s.tab > room) return _cut(p, i, closed, room, dust);
-            globalRoom -= s.tab;
-            closed += s.debt;
-        }
-        return (Block.None, 0);
-    }
-
-    /// @dev Seizure `i` does not fit: close only what the room takes (`closed` by the seizures
-    ///      before it plus the part of `i` whose tab fits `room`), keeping the dust rules, and
-    ///      drop the rest. When the dust rule needs a smaller close than the seizures before `i`
-    ///      add up to, the last of them is shrunk too (proportionally, so its tab only falls).
-    function _cut(Preview memory p, uint256 i, uint256 closed, uint256 room, uint256 dust)
+    /// @dev The queue's caps bound the plan: close what fits, at least min(debt, dust) (else
+    ///      nothing: the liquidation reverts LiquidationCapReached), and never leave a debt between
+    ///      0 and dust: the last seizures shrink (keeping their proportions, so their tabs only fall).
+    function _fitDust(Book memory b, Seizure[] memory out, uint256 closed)
         internal
         pure
-        returns (Block, uint256)
+        returns (Seizure[] memory)
     {
-        Seizure[] memory seizures = p.seizures;
-        Seizure memory s = seizures[i];
-        // Debt the queue can take; below the whole debt, since this seizure's tab exceeds the room.
-        uint256 total = closed + FPM.mulDiv(s.debt, room, s.tab);
-        // Leave at least dust (0 is impossible here).
-        if (p.debt - total < dust) total = p.debt > dust ? p.debt - dust : 0;
-        // Close at least min(debt, dust).
-        if (total == 0 || total < (dust < p.debt ? dust : p.debt)) return (Block.Cap, s.collateralId);
-        uint256 kept;
-        uint256 sum;
-        while (kept <= i) {
-            Seizure memory t = seizures[kept];
-            if (sum + t.debt > total) {
-                uint256 part = total - sum;
-                if (part > 0) {
-                    t.lot = FPM.mulDivUp(t.lot, part, t.debt);
-                    t.debt = part; // its tab: recomputed by _plan from the new debt
-                    assembly {
-                        mstore(seizures, add(kept, 1))
-                    }
-                    return (Block.None, 1);
-                }
-                break;
-            }
-            sum += t.debt;
-            ++kept;
+        uint256 debt = b.debt;
+        uint256 dust = b.dust;
+        uint256 total = closed;
+        if (total < debt && debt - total < dust) total = debt > dust ? debt - dust : 0;
+        if (total == 0 || total < (dust < debt ? dust : debt)) return _newSeizures(0);
+        uint256 n = out.length;
+        // Drop the last seizures while what they close is all excess, then shrink the next one.
+        while (closed > total && out[n - 1].debt <= closed - total) {
+            closed -= out[--n].debt;
+        }
+        if (closed > total) {
+            Seizure memory s = out[n - 1];
+            uint256 part = s.debt - (closed - total);
+            s.lot = FPM.mulDivUp(s.lot, part, s.debt);
+            s.debt = part;
+            s.tab = _tab(part, b.held[_indexOf(b.held, s.collateralId)].penalty);
         }
         assembly {
-            mstore(seizures, kept)
+            mstore(out, n)
         }
-        return (Block.None, 0);
+        return out;
+    }
+
+    /// @dev The most debt a seizure of `h` may close: its tab (debt + penalty, rounded up) within
+    ///      the room left under the collateral's cap and the global cap (both <= 2^128 here).
+    function _fit(Book memory b, IVault.HeldCollateral memory h) internal view returns (uint256 x) {
+        if (!b.capped) return type(uint256).max;
+        uint256 room = _collateralRoom(h.id);
+        if (b.globalRoom < room) room = b.globalRoom;
+        x = FPM.mulDiv(room, WAD, WAD + h.penalty);
+        if (x > 0 && _tab(x, h.penalty) > room) --x;
+    }
+
+    /// @dev Whether every seizure's tab fits its collateral's room and, together, the global room.
+    function _fitsRoom(Seizure[] memory seizures, uint256 globalRoom) internal view returns (bool) {
+        for (uint256 i; i < seizures.length; ++i) {
+            Seizure memory s = seizures[i];
+            uint256 room = _collateralRoom(s.collateralId);
+            if (globalRoom < room) room = globalRoom;
+            if (s.tab > room) return false;
+            globalRoom -= s.tab;
+        }
+        return true;
     }
 
     function _collateralRoom(uint256 id) internal view returns (uint256) {

@@ -24,6 +24,8 @@ class Profile:
     min_redo: int
     min_short: int  # auctions that ended with collateral gone and tab unpaid
     min_over_limit: int  # withdrawals past the borrow limit that were refused (BorrowLimitExceeded)
+    min_planted: int = 0  # slivers of collateral deposited into borrowers' accounts by a third party
+    min_filled: int = 0  # caps set to the debt under auction (full, or room below the dust floor)
 
 
 PROFILES = {
@@ -31,11 +33,13 @@ PROFILES = {
     # ended short 7, withdrawals past the limit refused 1-9 (too few to set a minimum here: the
     # mutation check has a deterministic test for it). 8 runs left short and redo at their minima.
     "fast": Profile("fast", examples=12, steps=40, shrink=False, oracle_delay=0,
-                    min_liquidate=8, min_take=8, min_redo=5, min_short=2, min_over_limit=0),
+                    min_liquidate=8, min_take=8, min_redo=5, min_short=2, min_over_limit=0,
+                    min_planted=8, min_filled=8),
     # Measured (2-core machine, shared): ~10 min; 81 runs, 4473 steps; liquidate 151, take 119,
     # redo 118, ended short 33. The minima leave room for the draws to differ.
     "deep": Profile("deep", examples=80, steps=60, shrink=True, oracle_delay=600,
-                    min_liquidate=90, min_take=70, min_redo=60, min_short=15, min_over_limit=15),
+                    min_liquidate=90, min_take=70, min_redo=60, min_short=15, min_over_limit=15,
+                    min_planted=60, min_filled=60),
 }
 
 

@@ -5,10 +5,13 @@ that debt rounding matters, four borrowers at different utilisations and a keepe
 tokens). Each example starts from a chain snapshot of that state and is reverted at the end, so
 examples are independent and cost nothing to set up.
 
-Rules: deposit, withdraw, borrow, repay, donate (tokens sent straight to a contract), price moves
-(expressed as the collateral ratio they give an account, or as a factor), time passes (feeds kept
-fresh, or left to go stale), liquidate, push-and-liquidate (steers an account just under its
-threshold, then liquidates it), take, redo and bounded governance changes.
+Rules: deposit, withdraw, borrow, repay, donate (tokens sent straight to a contract), plant (a
+third party deposits a wei, a thousand units, or just under or over dust-worth of a collateral
+into a borrower's account), price moves (expressed as the collateral ratio they give an account,
+or as a factor), time passes (feeds kept fresh, or left to go stale), guard (the guardian stops a
+delayed price), fill_cap (a collateral's or the global cap set to the debt under auction, full to
+the wei or with room below the dust floor), liquidate, push-and-liquidate (steers an account just
+under its threshold, then liquidates it), take, redo and bounded governance changes.
 
 After every step (see `check_invariants`):
   - tokens are conserved: each collateral's balance in the vault equals its accounting plus what
@@ -19,6 +22,8 @@ After every step (see `check_invariants`):
     in a step that moved no price, accrued no fee and ramped no threshold (checked by re-valuing
     the account's new holdings at the step's old prices, rate and thresholds);
   - a debt or tab a step changed is zero or at least the dust floor;
+  - one rule: the keeper's planner (unwind/keeper/plan.py) equals previewLiquidate, field by field
+    and seizure by seizure, for every account;
   - every auction's lot is its kicked lot less what was sold; at its end sold + returned == kicked.
 The liquidate, take and redo rules also check their own outcomes: a healthy account is never
 liquidated; an unsafe one is, unless a documented guard blocks it and the revert names that
@@ -45,6 +50,7 @@ from inv_profiles import current
 from types import SimpleNamespace
 
 from unwind import curves
+from unwind.keeper import plan as mirror
 from unwind.deploy import deploy_system
 from unwind.params import default_params, wad
 
@@ -71,7 +77,7 @@ GUARDS = {"LiquidationsPaused", "LiquidationGrace", "ShutdownActive", "OracleGua
 _SALTS = itertools.count()
 
 COUNTS = {"runs": 0, "steps": 0, "liquidate": 0, "take": 0, "redo": 0, "short": 0, "guarded": 0,
-          "refused_healthy": 0, "over_limit": 0}
+          "refused_healthy": 0, "over_limit": 0, "planted": 0, "filled": 0}
 
 
 # --- the deployed world ------------------------------------------------------------------------
@@ -159,6 +165,9 @@ class View:
     art: dict
     health: dict
     active: list
+    engine: tuple  # targetHealth, lotMargin, tip, chip, globalCap
+    caps: dict  # sym -> engine.collateralCap
+    previews: dict  # account -> engine.previewLiquidate tuple
     sales: dict = field(default_factory=dict)  # id -> sale tuple
 
     def debt(self, acct) -> int:
@@ -172,6 +181,10 @@ def read(w: World) -> View:
            v.functions.dust(), c["debt_token"].functions.totalSupply(), a.functions.totalDebt(),
            c["buffer"].functions.badDebt(), c["buffer"].functions.surplus(), a.functions.stopLevel(),
            a.functions.list()]
+    e = c["engine"].functions
+    fns += [e.targetHealth(), e.lotMargin(), e.tip(), e.chip(), e.globalCap()]
+    fns += [e.collateralCap(w.ids[sym]) for sym in SYMBOLS]
+    fns += [e.previewLiquidate(acct) for acct in w.accounts]
     for sym in SYMBOLS:
         tok = c[sym]
         fns += [c["oracle"].functions.peek(tok.address), v.functions.collateral(w.ids[sym]),
@@ -183,7 +196,12 @@ def read(w: World) -> View:
     out = w.d.batch(fns)
     ts = w.d.now()
     rate, total_art, vault_debt, dust, supply, auction_debt, bad, surplus, stop, active = out[:10]
-    i = 10
+    engine = tuple(out[10:15])
+    i = 15
+    caps = dict(zip(SYMBOLS, out[i : i + len(SYMBOLS)]))
+    i += len(SYMBOLS)
+    previews = {acct: tuple(p) for acct, p in zip(w.accounts, out[i : i + len(w.accounts)])}
+    i += len(w.accounts)
     quotes, config, bal_vault, bal_auction, debt_by_id, in_auction = {}, {}, {}, {}, {}, {}
     for sym in SYMBOLS:
         q, cfg, bv, ba, dbi, in_auction[sym] = out[i : i + 6]
@@ -198,10 +216,29 @@ def read(w: World) -> View:
         art[acct], health[acct] = out[i + 3], out[i + 4]
         i += 5
     view = View(ts, rate, total_art, vault_debt, dust, supply, auction_debt, bad, surplus, stop, quotes, config,
-                bal_vault, bal_auction, debt_by_id, in_auction, held, art, health, list(active))
+                bal_vault, bal_auction, debt_by_id, in_auction, held, art, health, list(active), engine, caps,
+                previews)
     sales = w.d.batch([a.functions.sales(aid) for aid in view.active])
     view.sales = {aid: tuple(s) for aid, s in zip(view.active, sales)}
     return view
+
+
+def mirror_market(w: World, view: View) -> mirror.Market:
+    """The keeper's planner inputs (unwind/keeper/plan.py) from the same reads."""
+    ids = {sym: w.ids[sym] for sym in SYMBOLS}
+    terms = {}
+    for sym in SYMBOLS:
+        q = view.quotes[sym]  # current, borrow, liquidation, auctionStart, status, guard
+        terms[ids[sym]] = mirror.Terms(w.system.collateral[sym].address, w.decimals[sym], view.config[sym][0],
+                                       view.config[sym][1], mirror.Quote(q[0], q[2], q[3], q[5]))
+    queue = mirror.Queue(view.auction_debt, {ids[s]: view.debt_by_id[s] for s in SYMBOLS},
+                         {ids[s]: view.caps[s] for s in SYMBOLS})
+    return mirror.Market(view.dust, mirror.EngineConfig(*view.engine), queue, terms)
+
+
+def mirror_plan(w: World, view: View, acct: str) -> mirror.Preview:
+    held = {w.ids[sym]: amount for sym, amount in view.held[acct].items()}
+    return mirror.plan_position(held, view.debt(acct), mirror_market(w, view))
 
 
 # Sale tuple: lot, tab, owner, startedAt, collateralId, index, decimals, token, top
@@ -432,6 +469,46 @@ class UnwindMachine(RuleBasedStateMachine):
         else:
             self.donated_vault[sym] += units
 
+    @rule(who=st.integers(0, 3), sym=st.sampled_from(SYMBOLS),
+          size=st.sampled_from(["wei", "wei", "thousand", "below-dust", "above-dust"]))
+    def plant(self, who, sym, size):
+        """A third party deposits a sliver of a collateral into a borrower's account (griefing:
+        issue 16). Worth a wei, or just below or above the dust floor at the current price."""
+        self.kind = "user"
+        acct = self.w.borrowers[who]
+        price = self.before.quotes[sym][0] or 1
+        scale = 10 ** self.w.decimals[sym]
+        worth = {"below-dust": self.before.dust * 9 // 10, "above-dust": self.before.dust * 11 // 10}
+        units = {"wei": 1, "thousand": 1000}.get(size) or max(1, worth[size] * scale // price)
+        tok, vault = self.c[sym], self.c["vault"]
+        self.send(tok.functions.mint(self.w.donor, units), self.w.donor, check=False)
+        self.send(tok.functions.approve(vault.address, MAX_UINT), self.w.donor, check=False)
+        self.send(vault.functions.deposit(acct, self.w.ids[sym], units), self.w.donor)
+        COUNTS["planted"] += 1
+
+    @rule(sym=st.sampled_from(MOVING), on=st.booleans())
+    def guard(self, sym, on):
+        """The guardian stops (or restarts) a collateral's delayed price: the token is guarded."""
+        self.kind = "gov"
+        self.send(self.c["oracle"].functions.setDelayedStopped(self.c[sym].address, on), self.w.deployer)
+
+    @rule(sym=st.sampled_from(SYMBOLS), which=st.sampled_from(["collateral", "collateral", "global", "lift"]),
+          tenths=st.integers(0, 9))
+    def fill_cap(self, sym, which, tenths):
+        """Governance sets a cap to the debt under auction now plus `tenths` of the dust floor (0:
+        full to the wei): a crash's normal state, where a plan must go on with what has room."""
+        self.kind = "gov"
+        cid = self.w.ids[sym]
+        room = self.before.dust * tenths // 10
+        if which == "lift":
+            self.govern("engine", "setCollateralCap", cid, wad(5_000_000))
+            self.govern("engine", "setGlobalCap", wad(10_000_000))
+        elif which == "global":
+            self.govern("engine", "setGlobalCap", self.before.auction_debt + room)
+        else:
+            self.govern("engine", "setCollateralCap", cid, self.before.debt_by_id[sym] + room)
+        COUNTS["filled"] += 1
+
     @rule(n=st.integers(1, 3))
     def reserve(self, n):
         """Anyone pre-pays auction storage: the pool grows, no auction changes (checked below)."""
@@ -507,9 +584,10 @@ class UnwindMachine(RuleBasedStateMachine):
         if r.name == "OracleGuarded":
             sym = next(s for s in SYMBOLS if c[s].address.lower() == r.args_["token"].lower())
             q = c["oracle"].functions.peek(c[sym].address).call()
-            held = c["vault"].functions.collateralOf(acct, self.w.ids[sym]).call()
-            value = held * q[0] // 10 ** self.w.decimals[sym]
-            return q[2] == 0 and q[5] == r.args_["guard"] != 0 and value >= self.before.dust
+            # Refused only when nothing priced is left to seize (ILiquidationEngine GUARDS): the
+            # mirror, checked equal to previewLiquidate after every step, says so on this state.
+            blocked = mirror_plan(self.w, read(self.w), acct).blocked == mirror.GUARDED
+            return q[2] == 0 and q[5] == r.args_["guard"] != 0 and blocked
         if r.name == "LiquidationCapReached":
             cid = r.args_["collateralId"]
             e, a = c["engine"].functions, c["auction"].functions
@@ -824,6 +902,10 @@ def check(m: UnwindMachine, before: View, after: View) -> None:
     m.pool = pool
     if m.kind == "reserve":
         assert (after.active, after.sales) == (before.active, before.sales), "reserve changed the auctions"
+    # One rule: the keeper's planner (unwind/keeper/plan.py) says what previewLiquidate says.
+    for acct in w.accounts:
+        diff = mirror.same_as_preview(mirror_plan(w, after, acct), after.previews[acct])
+        assert diff is None, f"keeper's mirror differs from previewLiquidate({acct}) after {m.kind}: {diff}"
     # Health: the vault's view matches the model; no healthy -> unhealthy without price/fee/ramp.
     for acct in w.accounts:
         model = model_health(w, after.held[acct], after.art[acct], after.rate, after.quotes, after.config)
@@ -874,7 +956,8 @@ def test_invariants_hold_under_random_use(world, chain, capsys):
         f"(min {PROFILE.min_take}), redo {COUNTS['redo']} (min {PROFILE.min_redo}), ended short "
         f"{COUNTS['short']} (min {PROFILE.min_short}), withdrawals past the limit refused {COUNTS['over_limit']} "
         f"(min {PROFILE.min_over_limit}); guarded refusals {COUNTS['guarded']}, "
-        f"healthy refusals {COUNTS['refused_healthy']}"
+        f"healthy refusals {COUNTS['refused_healthy']}, holdings planted {COUNTS['planted']} "
+        f"(min {PROFILE.min_planted}), caps filled {COUNTS['filled']} (min {PROFILE.min_filled})"
     )
     with capsys.disabled():
         print("\n" + summary)
@@ -883,3 +966,5 @@ def test_invariants_hold_under_random_use(world, chain, capsys):
     assert COUNTS["redo"] >= PROFILE.min_redo, summary
     assert COUNTS["short"] >= PROFILE.min_short, summary
     assert COUNTS["over_limit"] >= PROFILE.min_over_limit, summary
+    assert COUNTS["planted"] >= PROFILE.min_planted, summary
+    assert COUNTS["filled"] >= PROFILE.min_filled, summary

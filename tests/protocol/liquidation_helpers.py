@@ -225,6 +225,63 @@ def one_event(tx, contract, name):
     return found[0]
 
 
+# --- liquidations ---
+
+
+def liquidate_checked(h, account, keeper):
+    """Liquidate and check everything the spec promises about one liquidation (no stability fee):
+    preview == outcome, one auction per seized collateral in id order, incentive rule, payouts,
+    collateral and debt moved, dust rules, identity."""
+    s = h.s
+    preview = s.engine.previewLiquidate(account)
+    assert preview.liquidatable
+    debt_before = s.vault.debtOf(account)
+    assert preview.debt == debt_before
+    keeper_before = s.debt_token.balanceOf(keeper)
+    surplus_before = s.buffer.surplus()
+    held_before = {cid: s.vault.collateralOf(account, cid) for cid in s.ids.values()}
+    auction_debt_before = s.auction.totalDebt()
+
+    tx = s.engine.liquidate(account, keeper, sender=keeper)
+
+    ev = one_event(tx, s.engine, "Liquidate")
+    kicks = events(tx, s.auction, "Kick")
+    assert ev.account == account.address
+    assert ev.debtClosed == preview.debtToClose
+    assert ev.penalty == preview.penalty
+    assert ev.incentive == preview.incentive
+    assert ev.healthBefore == preview.health < WAD
+    assert len(kicks) == len(preview.seizures) >= 1
+    ids = [k.collateralId for k in kicks]
+    assert ids == sorted(set(ids)), "one auction per collateral, in id order"
+    for kick, seizure in zip(kicks, preview.seizures):
+        assert kick.collateralId == seizure.collateralId
+        assert kick.lot == seizure.lot
+        assert kick.tab == seizure.tab
+        assert kick.tab == seizure.debt + mul_div_up(seizure.debt, s.vault.collateral(seizure.collateralId).penalty, WAD)
+        buffer_param = s.auction.params(seizure.collateralId).buffer
+        assert kick.top == mul_div_up(seizure.startPrice, buffer_param, WAD)
+        assert s.vault.collateralOf(account, kick.collateralId) == held_before[kick.collateralId] - kick.lot
+    assert sum(seizure.debt for seizure in preview.seizures) == ev.debtClosed
+    assert ev.penalty == sum(k.tab for k in kicks) - ev.debtClosed
+    assert s.auction.totalDebt() == auction_debt_before + ev.debtClosed + ev.penalty
+
+    # Incentive = min(tip + chip * debt, penalty), to the keeper; the rest of the penalty to the buffer.
+    tip, chip = s.engine.tip(), s.engine.chip()
+    assert ev.incentive == min(tip + mul_div(chip, ev.debtClosed, WAD), ev.penalty)
+    assert s.debt_token.balanceOf(keeper) - keeper_before == ev.incentive
+    assert s.buffer.surplus() - surplus_before == ev.penalty - ev.incentive
+
+    # Debt: closed exactly; at least min(debt, dust); what remains is 0 or >= dust.
+    remaining = s.vault.debtOf(account)
+    assert remaining == debt_before - ev.debtClosed
+    dust = s.vault.dust()
+    assert ev.debtClosed >= min(debt_before, dust)
+    assert remaining == 0 or remaining >= dust
+    h.assert_identity()
+    return preview, ev, kicks
+
+
 # --- accounts ---
 
 

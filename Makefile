@@ -14,7 +14,12 @@ export APE_DATA_FOLDER    := $(BUILD)/ape-data
 export SOLCX_BINARY_PATH  := $(BUILD)/solcx
 export MPLCONFIGDIR       := $(BUILD)/matplotlib
 export HYPOTHESIS_STORAGE_DIRECTORY := $(BUILD)/hypothesis
-export PATH := $(VENV)/bin:$(ROOT)/node_modules/.bin:$(PATH)
+# toolchain/bin/anvil wraps node_modules/.bin/anvil so its state cache lives in .build/anvil-cache.
+export PATH := $(ROOT)/toolchain/bin:$(VENV)/bin:$(ROOT)/node_modules/.bin:$(PATH)
+# Caches of pip, npm and solc-select (which slither pulls in) inside the project too.
+export PIP_CACHE_DIR := $(BUILD)/pip-cache
+export npm_config_cache := $(BUILD)/npm-cache
+export VIRTUAL_ENV := $(VENV)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
@@ -61,10 +66,11 @@ $(SOLC_BIN): toolchain/solc.cjs $(NODE_STAMP)
 	@$@ --version | grep -q "Version: $(SOLC_VERSION)" \
 	  || { echo "unwind: the solc-js shim did not report version $(SOLC_VERSION)" >&2; rm -f $@; exit 1; }
 
-# anvil comes from npm as a real binary (node_modules/.bin/anvil), so signals reach it directly.
+# anvil comes from npm as a real binary (node_modules/.bin/anvil, run through toolchain/bin/anvil,
+# which execs it), so signals reach it directly.
 # The npm package exists for Linux x64 only; elsewhere bring anvil 1.7.1 on PATH yourself.
 $(BUILD)/.anvil-ok: $(NODE_STAMP)
-	@command -v anvil >/dev/null \
+	@anvil --version >/dev/null 2>&1 \
 	  || { echo "unwind: anvil not found: npm ships it for Linux x64 only; on $$(uname -sm) install foundry's anvil 1.7.1 and put it on PATH" >&2; exit 1; }
 	@touch $@
 
@@ -99,7 +105,7 @@ mutation: setup
 	python security/mutate.py $(MUTANTS)
 
 clean:
-	rm -rf $(BUILD) .pytest_cache bench/results/*.tmp
+	rm -rf $(BUILD) .pytest_cache bench/results/*.tmp .silverback-sessions
 
 distclean: clean
 	rm -rf $(VENV) node_modules

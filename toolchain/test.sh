@@ -29,6 +29,8 @@ echo "== shard A: tests/scenarios tests/keeper"
 cat "$log_a"
 rm -f "$log_a"
 
+anvil --unwind-gc  # the state caches of the anvils the shards started (toolchain/bin/anvil)
+
 if [ "$rc_a" -ne 0 ] || [ "$rc_b" -ne 0 ]; then
   echo "unwind: test shards failed (scenarios+keeper: exit $rc_a, the rest: exit $rc_b)" >&2
   exit 1

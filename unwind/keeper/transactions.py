@@ -1,0 +1,176 @@
+"""Sending transactions and managing nonces: fees, the write-ahead nonce book, receipts,
+replacements of stuck transactions, and what a receipt says (mined, lost race, reverted).
+
+A mixin of `unwind.keeper.runner.Keeper` (uses its `w3`, `c`, `cfg`, `account`, `chain_id`,
+`nonces`, `gas`, `index`, `_head`, `summary`, `metrics`, `log` and `_done_keys`).
+"""
+
+from __future__ import annotations
+
+import time
+
+from web3.exceptions import ContractLogicError, TransactionNotFound
+from web3.logs import DISCARD
+
+from unwind.keeper.gas import FeeCapReached, Fees
+from unwind.keeper.nonces import Pending
+
+
+class TransactionSender:
+    def _send(self, fn, kind: str, key: str, gas_limit: int, also=(), profit: int = 0) -> bool:
+        sender = self.account.address
+        try:
+            estimate = fn.estimate_gas({"from": sender})
+        except ContractLogicError as exc:
+            self.summary.lost_races += 1
+            self.metrics.auctions_lost.inc()
+            self.log.info("skip %s %s: would revert (%s); another keeper was probably first", kind, key,
+                          _reason(exc))
+            self._done_keys[key] = self.index.last_block or 0
+            return False
+        if self.cfg.dry_run:
+            self._done_keys[key] = self.index.last_block or 0
+            return False
+        base_fee = self._head.get("baseFeePerGas", 0) or 0
+        try:
+            fees = self.gas.initial(base_fee)
+        except FeeCapReached as exc:
+            self.log.warning("not sending %s %s: %s", kind, key, exc)
+            return False
+        nonce = self.nonces.reserve()
+        tx = {
+            "to": fn.address, "data": fn._encode_transaction_data(), "value": 0, "chainId": self.chain_id,
+            "gas": min(max(estimate * 13 // 10, 100_000), gas_limit * 2), "type": 2,
+        }
+        ok = self._broadcast(tx, nonce, fees, kind, key)
+        if ok:
+            for account in also:
+                if account != key:
+                    self._done_keys[account] = self.index.last_block or 0
+            self._expected_profit = getattr(self, "_expected_profit", {})
+            self._expected_profit[key] = profit
+        return ok
+
+    def _broadcast(self, tx: dict, nonce: int, fees: Fees, kind: str, key: str, replacements: int = 0) -> bool:
+        full = dict(tx, nonce=nonce, maxFeePerGas=fees.max_fee, maxPriorityFeePerGas=fees.priority_fee)
+        signed = self.account.sign_transaction(full)
+        tx_hash = "0x" + signed.hash.hex().removeprefix("0x")
+        self.nonces.record(Pending(nonce, tx_hash, kind, key, fees.max_fee, fees.priority_fee, time.time(), tx,
+                                   replacements))
+        try:
+            self.w3.eth.send_raw_transaction(signed.raw_transaction)
+        except Exception as exc:
+            if _is_connection_error(exc):
+                raise  # stays recorded: after the outage the keeper checks whether it landed
+            self.log.warning("send %s %s failed: %s", kind, key, exc)
+            self.nonces.release(nonce)
+            return False
+        self.log.info("sent %s %s: tx %s nonce %d max fee %d gwei", kind, key, tx_hash, nonce,
+                      fees.max_fee // 10**9)
+        return True
+
+    def _settle_pending(self, head: int) -> None:
+        if not self.nonces.pending:
+            return
+        chain_nonce = self.w3.eth.get_transaction_count(self.account.address, "latest")
+        first_waiting = True
+        for p in sorted(self.nonces.pending.values(), key=lambda p: p.nonce):
+            receipt = self._receipt(p.tx_hash)
+            if receipt is not None:
+                self._on_receipt(p, receipt, head)
+            elif p.nonce < chain_nonce:
+                self.log.info("%s %s (nonce %d) was superseded", p.kind, p.key, p.nonce)
+            elif time.time() - p.sent_at > self.cfg.replace_after:
+                self._replace(p)
+            elif first_waiting and p.nonce == chain_nonce and self._dropped(p):
+                # The next nonce is not mined and the node no longer has it (anvil has been seen to
+                # drop the last of a burst of batches): every later transaction waits behind it, so
+                # waiting for --replace-after would lose blocks. One lookup a block, for this one only.
+                self.log.info("%s %s (nonce %d) is no longer in the node's pool; sending it again", p.kind,
+                              p.key, p.nonce)
+                self._replace(p)
+            if receipt is None and p.nonce >= chain_nonce:
+                first_waiting = False
+        self.nonces.sync(chain_nonce)
+
+    def _dropped(self, p: Pending) -> bool:
+        try:
+            self.w3.eth.get_transaction(p.tx_hash)
+        except TransactionNotFound:
+            return True
+        return False
+
+    def _receipt(self, tx_hash: str):
+        try:
+            return self.w3.eth.get_transaction_receipt(tx_hash)
+        except TransactionNotFound:
+            return None
+
+    def _on_receipt(self, p: Pending, receipt, head: int) -> None:
+        gas_paid = receipt["gasUsed"] * receipt.get("effectiveGasPrice", 0)
+        self.summary.gas_spent += gas_paid
+        self.metrics.gas_spent.inc(gas_paid)
+        self._done_keys[p.key] = head
+        if receipt["status"] == 1:
+            if p.kind == "liquidate":
+                # A batch succeeds even when another keeper got there first: count the events.
+                n = self._liquidated_in(receipt)
+                if n == 0:
+                    self.summary.lost_races += 1
+                    self.metrics.auctions_lost.inc()
+                    self.log.info("lost race: liquidate %s mined in block %d but liquidated nothing (another "
+                                  "keeper was first)", p.key, receipt["blockNumber"])
+                else:
+                    self.summary.liquidations_mined += n
+                    self.metrics.liquidations.inc(n)
+                    self.log.info("mined liquidate %s in block %d: %d liquidated (gas %d)", p.key,
+                                  receipt["blockNumber"], n, receipt["gasUsed"])
+            elif p.kind == "take":
+                profit = getattr(self, "_expected_profit", {}).get(p.key, 0)
+                self.summary.takes_mined += 1
+                self.summary.profit += profit
+                self.metrics.auctions_won.inc()
+                self.metrics.profit.inc(max(profit, 0))
+                self.log.info("mined take %s in block %d", p.key, receipt["blockNumber"])
+            else:
+                self.log.info("mined %s %s in block %d", p.kind, p.key, receipt["blockNumber"])
+        else:
+            self.summary.reverted += 1
+            self.summary.lost_races += 1
+            self.metrics.auctions_lost.inc()
+            self.log.info("lost race: %s %s reverted in block %d (another keeper was first); not retrying",
+                          p.kind, p.key, receipt["blockNumber"])
+        self.nonces.pending.pop(p.nonce, None)
+        self.nonces.save()
+
+    def _liquidated_in(self, receipt) -> int:
+        events = self.c["engine"].events.Liquidate().process_receipt(receipt, errors=DISCARD)
+        return sum(1 for e in events if e["args"]["keeper"] == self.account.address)
+
+    def _replace(self, p: Pending) -> None:
+        base_fee = self._head.get("baseFeePerGas", 0) or 0
+        try:
+            fees = self.gas.bump(Fees(p.max_fee, p.priority_fee), base_fee)
+        except FeeCapReached as exc:
+            self.log.warning("%s %s stuck at nonce %d: %s", p.kind, p.key, p.nonce, exc)
+            return
+        self.summary.replacements += 1
+        self.log.info("replace %s %s at nonce %d with max fee %d gwei", p.kind, p.key, p.nonce, fees.max_fee // 10**9)
+        self._broadcast(p.tx, p.nonce, fees, p.kind, p.key, p.replacements + 1)
+
+
+def _reason(exc: ContractLogicError) -> str:
+    return str(exc.message or exc.data or exc)[:120]
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    import requests
+
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout, ConnectionError,
+                            TimeoutError)):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False

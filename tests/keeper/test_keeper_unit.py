@@ -543,3 +543,82 @@ def test_a_batch_that_would_liquidate_nobody_is_a_lost_race_not_a_transaction():
     assert k.summary.lost_races == 1 and k._done_keys == {A: 41, B: 41}
     assert k._batch_would_liquidate(fn(ContractLogicError("paused")), f"batch:{A},{C}", [A, C]) is False
     assert k.summary.lost_races == 2
+
+
+# --- runner: nonces taken by another sender, failed replacements, over a stub node ------------
+
+class _StubSendEth:
+    """A node that refuses raw transactions with the given errors, in turn, then accepts."""
+
+    def __init__(self, errors, pending_count):
+        self.errors, self.sent, self.pending_count = list(errors), [], pending_count
+
+    def send_raw_transaction(self, raw):
+        if self.errors:
+            raise ValueError(self.errors.pop(0))
+        self.sent.append(raw)
+
+    def get_transaction_count(self, address, tag):
+        assert tag == "pending"
+        return self.pending_count
+
+
+def _sending_keeper(tmp_path, errors, pending_count):
+    from types import SimpleNamespace
+
+    from eth_account import Account
+
+    from unwind.keeper.gas import GasPolicy
+
+    k = _stub_keeper(PositionIndex(), {})
+    k.account = Account.from_key("0x" + "42" * 32)
+    k.w3 = SimpleNamespace(eth=_StubSendEth(errors, pending_count))
+    k.nonces = NonceBook(tmp_path / "state.json", k.account.address)
+    k.gas, k.chain_id, k._head = GasPolicy(max_fee_cap=100 * GWEI), 31337, {"baseFeePerGas": GWEI}
+    return k
+
+
+def _fn(address="0xc3c3c3c3c3c3c3c3c3C3C3c3C3C3C3c3C3C3c3c3"):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(estimate_gas=lambda tx: 200_000, address=address,
+                           _encode_transaction_data=lambda: "0x1234")
+
+
+def test_a_nonce_taken_by_another_sender_is_re_read_and_sent_again_written_ahead(tmp_path):
+    # The keeper synced at nonce 3; something else sent nonces 3..6 from the key: the node refuses
+    # nonce 3 and its pending count is 7.
+    k = _sending_keeper(tmp_path, ["{'code': -32003, 'message': 'nonce too low'}"], 7)
+    k.nonces.sync(3)
+    assert k._send(_fn(), "liquidate", A, 1_000_000) is True
+    assert len(k.w3.eth.sent) == 1
+    assert list(k.nonces.pending) == [7] and k.nonces.pending[7].key == A, "only the send that reached the node"
+    assert list(NonceBook(tmp_path / "state.json", k.account.address).pending) == [7], "recorded on disk"
+    assert k.nonces.reserve() == 8
+
+
+def test_resync_keeps_what_is_in_flight(tmp_path):
+    book = NonceBook(tmp_path / "s.json", KEEPER)
+    book.sync(5)
+    book.record(_pending(book.reserve(), A))  # 5 and 6: the keeper's own, in the pool
+    book.record(_pending(book.reserve(), B))
+    book.resync(9)  # the node's pending count: 5, 6 and the other sender's 7, 8
+    assert list(book.pending) == [5, 6], "nothing dropped: the node counts pooled transactions"
+    assert book.reserve() == 9
+    book.resync(3)  # a lagging node never hands a recorded nonce out again
+    assert book.reserve() == 10
+
+
+def test_a_failed_replacement_keeps_the_original_in_flight(tmp_path):
+    # A bump the node refuses (or whose original was mined meanwhile) must not forget the original:
+    # it is still in flight, and after a restart the record is what stops a second liquidation.
+    k = _sending_keeper(tmp_path, [], 0)
+    k.nonces.sync(0)
+    assert k._send(_fn(), "liquidate", A, 1_000_000) is True
+    original = k.nonces.pending[0]
+    k.w3.eth.errors = ["replacement transaction underpriced"]
+    k.summary = type(k.summary)()
+    k._replace(original)
+    assert k.nonces.in_flight(A) == original
+    assert NonceBook(tmp_path / "state.json", k.account.address).pending[0].tx_hash == original.tx_hash
+    assert k.nonces.reserve() == 1, "the replacement's nonce is not handed out again"

@@ -16,6 +16,31 @@ from unwind.keeper.gas import FeeCapReached, Fees
 from unwind.keeper.nonces import Pending
 
 
+class NonceTaken(Exception):
+    """The node refused a fresh transaction because its nonce is used (or taken by another
+    pooled transaction from the same key)."""
+
+    def __init__(self, nonce: int, reason: str):
+        super().__init__(f"nonce {nonce}: {reason}")
+        self.nonce, self.reason = nonce, reason
+
+
+# How nodes word "this nonce is used" (geth, anvil, reth, erigon, nethermind, besu): lowercase.
+_NONCE_TAKEN = ("nonce too low", "nonce is too low", "already been used", "oldnonce", "old nonce",
+                "replacement transaction underpriced", "transaction underpriced: replacement",
+                "nonce has already")
+
+
+def _nonce_taken(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return any(t in text for t in _NONCE_TAKEN)
+
+
+def _already_known(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "already known" in text or "known transaction" in text or "alreadyknown" in text
+
+
 class TransactionSender:
     def _send(self, fn, kind: str, key: str, gas_limit: int, also=(), profit: int = 0) -> bool:
         sender = self.account.address
@@ -37,12 +62,25 @@ class TransactionSender:
         except FeeCapReached as exc:
             self.log.warning("not sending %s %s: %s", kind, key, exc)
             return False
-        nonce = self.nonces.reserve()
         tx = {
             "to": fn.address, "data": fn._encode_transaction_data(), "value": 0, "chainId": self.chain_id,
             "gas": min(max(estimate * 13 // 10, 100_000), gas_limit * 2), "type": 2,
         }
-        ok = self._broadcast(tx, nonce, fees, kind, key)
+        try:
+            ok = self._broadcast(tx, self.nonces.reserve(), fees, kind, key)
+        except NonceTaken as exc:
+            # Something else sent from this key (the operator borrowing so the keeper can bid, a
+            # second tool): follow the node's count. Records of the keeper's own transactions in
+            # flight stay, and their nonces are never handed out again.
+            node_nonce = self.w3.eth.get_transaction_count(sender, "pending")
+            self.nonces.resync(node_nonce)
+            self.log.warning("nonce %d is taken on the node (%s): another sender uses this key; the node's next "
+                             "nonce is %d, sending %s %s again at %d", exc.nonce, exc.reason, node_nonce, kind, key,
+                             self.nonces.next_nonce)
+            try:
+                ok = self._broadcast(tx, self.nonces.reserve(), fees, kind, key)
+            except NonceTaken:
+                ok = False  # raced again: the next block tries once more
         if ok:
             for account in also:
                 if account != key:
@@ -52,9 +90,13 @@ class TransactionSender:
         return ok
 
     def _broadcast(self, tx: dict, nonce: int, fees: Fees, kind: str, key: str, replacements: int = 0) -> bool:
+        """Sign, record (write-ahead), send. A fresh send whose nonce the node says is taken raises
+        NonceTaken (its record removed: that transaction can never be mined). A replacement that
+        fails leaves the record of the transaction it was to replace, which is still in flight."""
         full = dict(tx, nonce=nonce, maxFeePerGas=fees.max_fee, maxPriorityFeePerGas=fees.priority_fee)
         signed = self.account.sign_transaction(full)
         tx_hash = "0x" + signed.hash.hex().removeprefix("0x")
+        previous = self.nonces.pending.get(nonce)
         self.nonces.record(Pending(nonce, tx_hash, kind, key, fees.max_fee, fees.priority_fee, time.time(), tx,
                                    replacements))
         try:
@@ -62,9 +104,20 @@ class TransactionSender:
         except Exception as exc:
             if _is_connection_error(exc):
                 raise  # stays recorded: after the outage the keeper checks whether it landed
-            self.log.warning("send %s %s failed: %s", kind, key, exc)
-            self.nonces.release(nonce)
-            return False
+            if _already_known(exc):
+                pass  # this very transaction is in the node's pool already: sent
+            elif previous is not None:
+                self.log.warning("replace %s %s at nonce %d failed: %s; the transaction it replaces stays in flight",
+                                 kind, key, nonce, exc)
+                self.nonces.record(previous)
+                return False
+            elif replacements == 0 and _nonce_taken(exc):
+                self.nonces.release(nonce)
+                raise NonceTaken(nonce, str(exc)[:120]) from exc
+            else:
+                self.log.warning("send %s %s failed: %s", kind, key, exc)
+                self.nonces.release(nonce)
+                return False
         self.log.info("sent %s %s: tx %s nonce %d max fee %d gwei", kind, key, tx_hash, nonce,
                       fees.max_fee // 10**9)
         return True

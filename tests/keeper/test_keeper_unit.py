@@ -541,6 +541,13 @@ def test_a_batch_that_would_liquidate_nobody_is_a_lost_race_not_a_transaction():
     assert k.summary.lost_races == 0
     assert k._batch_would_liquidate(fn(0), f"batch:{A},{B}", [A, B]) is False
     assert k.summary.lost_races == 1 and k._done_keys == {A: 41, B: 41}
+    # A revert that names the account no longer liquidatable is a lost race; any other reason
+    # (the engine paused, an oracle guard) is not: nobody was first (issue 16, item 10).
+    k._errors = _ERROR_NAMES
+    not_liquidatable = "0x" + _selector("NotLiquidatable(address,uint256)") + _word_hex(A) + _word_hex(WAD)
+    assert k._batch_would_liquidate(fn(ContractLogicError("reverted", data=not_liquidatable)), f"batch:{A},{C}",
+                                    [A, C]) is False
+    assert k.summary.lost_races == 2
     assert k._batch_would_liquidate(fn(ContractLogicError("paused")), f"batch:{A},{C}", [A, C]) is False
     assert k.summary.lost_races == 2
 
@@ -622,3 +629,85 @@ def test_a_failed_replacement_keeps_the_original_in_flight(tmp_path):
     assert k.nonces.in_flight(A) == original
     assert NonceBook(tmp_path / "state.json", k.account.address).pending[0].tx_hash == original.tx_hash
     assert k.nonces.reserve() == 1, "the replacement's nonce is not handed out again"
+
+
+_ENGINE_ERRORS = [
+    {"type": "error", "name": "NotLiquidatable", "inputs": [{"name": "account", "type": "address"},
+                                                             {"name": "health", "type": "uint256"}]},
+    {"type": "error", "name": "InsufficientGasForFeed", "inputs": []},
+    {"type": "error", "name": "AuctionNotRunning", "inputs": [{"name": "id", "type": "uint256"}]},
+]
+
+
+def _selector(signature: str) -> str:
+    from eth_utils import keccak
+
+    return keccak(text=signature)[:4].hex()
+
+
+# what the keeper builds from the ABIs, spelled out: selector -> name
+_ERROR_NAMES = {"0x" + _selector(sig): sig.split("(")[0]
+                for sig in ("NotLiquidatable(address,uint256)", "InsufficientGasForFeed()", "AuctionNotRunning(uint256)")}
+
+
+def test_error_selectors_from_abis():
+    from unwind.keeper.transactions import error_selectors
+
+    assert error_selectors([_ENGINE_ERRORS]) == _ERROR_NAMES
+
+
+class _ReplayProvider:
+    """eth_call at a block answers what the node would: a revert with data, or a result."""
+
+    def __init__(self, answer):
+        self.answer, self.calls = answer, []
+
+    def make_request(self, method, params):
+        self.calls.append((method, params))
+        return self.answer
+
+
+def _reverted_keeper(answer):
+    from types import SimpleNamespace
+
+    k = _stub_keeper(PositionIndex(), {})
+    k.w3 = SimpleNamespace(provider=_ReplayProvider(answer))
+    k._errors = _ERROR_NAMES
+    k.nonces = NonceBook(None, KEEPER)
+    k.rpc_calls = 0
+    return k
+
+
+@pytest.mark.parametrize("key, answer, lost", [
+    # replayed at the end of its block the batch would still liquidate 3: it ran out of gas
+    (f"batch:{A},{B}", {"result": "0x" + _word_hex(3)}, False),
+    # ... it would liquidate nobody: another keeper was first
+    (f"batch:{A},{B}", {"result": "0x" + _word_hex(0)}, True),
+    # a single liquidate: the account is no longer liquidatable / the gas check of the feed failed
+    (A, {"error": {"code": 3, "message": "execution reverted",
+                   "data": "0x" + _selector("NotLiquidatable(address,uint256)") + _word_hex(A) + _word_hex(WAD)}}, True),
+    (A, {"error": {"code": 3, "message": "execution reverted", "data": "0x" + _selector("InsufficientGasForFeed()")}},
+     False),
+    (A, {"result": "0x" + _word_hex(1) * 4}, False),
+])
+def test_a_revert_of_the_keepers_own_is_not_a_lost_race(key, answer, lost):
+    k = _reverted_keeper(answer)
+    p = _pending(7, key)
+    k.nonces.pending[7] = p
+    receipt = {"status": 0, "gasUsed": 99_000, "effectiveGasPrice": GWEI, "blockNumber": 12}
+    k._on_receipt(p, receipt, 12)
+    assert k.summary.reverted == 1
+    assert k.summary.lost_races == (1 if lost else 0)
+    assert k.metrics.reverted._value.get() == (0 if lost else 1)
+    assert k.w3.provider.calls == [("eth_call", [{"from": KEEPER, "to": C, "data": "0x12"}, "0xc"])], \
+        "replayed at the end of its block"
+    assert k.nonces.pending == {}
+
+
+def test_a_take_the_auction_ended_before_is_a_lost_race():
+    answer = {"error": {"code": 3, "message": "execution reverted",
+                        "data": "0x" + _selector("AuctionNotRunning(uint256)") + _word_hex(5)}}
+    k = _reverted_keeper(answer)
+    p = _pending(3, "auction:5", kind="take")
+    k._on_receipt(p, {"status": 0, "gasUsed": 1, "blockNumber": 9}, 9)
+    assert (k.summary.lost_races, k.summary.reverted) == (1, 1)

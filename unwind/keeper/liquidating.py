@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from web3.exceptions import ContractLogicError
 
-from unwind.keeper.transactions import _reason
 
 WAD = 10**18
 
@@ -31,8 +30,33 @@ class Liquidator:
             key = batch[0] if len(batch) == 1 else "batch:" + ",".join(batch)
             if len(batch) > 1 and not self._batch_would_liquidate(fn, key, batch):
                 continue
-            if self._send(fn, "liquidate", key, self.cfg.gas_liquidate * len(batch), also=batch):
+            if self._send(fn, "liquidate", key, self.cfg.gas_liquidate * len(batch), also=batch,
+                          extra_gas=self._fresh_sale_gas(batch, head)):
                 self.summary.liquidations_sent += len(batch)
+
+    def _fresh_sale_gas(self, batch: list, head: int) -> int:
+        """Gas to add to a liquidation's estimate for the worst case of the sales it starts.
+
+        The estimate is made against the head, where a kick may find a free slot in the auction's
+        pool; by the time the transaction runs, the keeper's own earlier transactions of this
+        block (or anyone's) may have taken those slots, and each kick then writes fresh storage.
+        So every kick that the head state lets reuse a slot is sized as a fresh one. The kicks are
+        bounded by the collaterals each account holds (one auction per collateral seized)."""
+        kicks = sum(len([c for c, amount in self.index.positions[a].collateral.items() if amount > 0])
+                    if a in self.index.positions else 1 for a in batch)
+        free = self._free_slots(head)
+        return min(kicks, free) * self.cfg.gas_fresh_sale
+
+    def _free_slots(self, head: int) -> int:
+        """Sale slots of the auction's pool that hold no auction at `head` (read once a block)."""
+        cached = getattr(self, "_free_slots_at", None)
+        if cached is not None and cached[0] == head:
+            return cached[1]
+        auction = self.c["auction"]
+        free = max(auction.functions.poolSize().call(block_identifier=head)
+                   - auction.functions.count().call(block_identifier=head), 0)
+        self._free_slots_at = (head, free)
+        return free
 
     def _batch_would_liquidate(self, fn, key: str, batch: list) -> bool:
         """liquidateBatch skips accounts that are no longer liquidatable instead of reverting, so a
@@ -40,14 +64,17 @@ class Liquidator:
         try:
             count = fn.call({"from": self.account.address})
         except ContractLogicError as exc:
-            count, reason = 0, _reason(exc)
+            count, reason, lost = 0, self._revert_reason(exc), self._is_lost_race(exc)
         else:
-            reason = "it would liquidate none of them"
+            reason, lost = "it would liquidate none of them", True
         if count:
             return True
+        for account in batch:
+            self._done_keys[account] = self.index.last_block or 0
+        if not lost:  # the engine refuses for a reason of its own (paused, guarded): nobody was first
+            self.log.info("skip liquidate %s: it would revert (%s)", key, reason)
+            return False
         self.summary.lost_races += 1
         self.metrics.auctions_lost.inc()
         self.log.info("skip liquidate %s: %s; another keeper was probably first", key, reason)
-        for account in batch:
-            self._done_keys[account] = self.index.last_block or 0
         return False

@@ -30,7 +30,7 @@ from unwind.keeper.metrics import KeeperMetrics
 from unwind.keeper.nonces import NonceBook
 from unwind.keeper.reading import StateReader
 from unwind.keeper.strategy import scan
-from unwind.keeper.transactions import TransactionSender, _is_connection_error
+from unwind.keeper.transactions import TransactionSender, _is_connection_error, error_selectors
 
 WAD = 10**18
 RPC_ERRORS = (OSError, TimeoutError, ConnectionError)
@@ -61,6 +61,10 @@ class KeeperConfig:
     metrics_port: int | None = None
     gas_liquidate: int = 1_500_000  # gas limit per liquidate/batch account (estimates are used when possible)
     gas_take: int = 600_000
+    # A kick into a sale slot beyond the auction's pool (IDutchAuction CAPACITY) writes fresh
+    # storage: ~58k gas more than one into a free slot (bench: liquidate_beyond_reserve against
+    # liquidate_reusing_slots, two sales each), with the 63/64 rule and the estimate's margin.
+    gas_fresh_sale: int = 80_000
     flash_taker: str | None = None  # FlashTaker contract: takes paid by selling into a market
     markets: dict = field(default_factory=dict)  # collateral token (lowercase) -> market address
     adapt_every: int = 10  # blocks between adaptive-risk checks, when the deployment has AdaptiveRisk
@@ -140,6 +144,7 @@ class Keeper(StateReader, Liquidator, Bidder, TransactionSender):
         self.nonces = NonceBook(cfg.state_file, self.account.address)
         self.gas = GasPolicy(max_fee_cap=cfg.max_gas_price, priority_fee=cfg.priority_fee)
         self.summary = Summary()
+        self._errors = error_selectors(abis.values())
         self.rpc_calls = 0
         self.collaterals: list[tuple[int, str, int]] = []  # (id, token, decimals)
         self.stopping = False

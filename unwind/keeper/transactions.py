@@ -16,6 +16,31 @@ from unwind.keeper.gas import FeeCapReached, Fees
 from unwind.keeper.nonces import Pending
 
 
+# Reverts that mean someone else acted on the target first: the account is no longer
+# liquidatable, the auction ended (or was restarted). Any other revert is the keeper's own.
+LOST_RACE_ERRORS = frozenset({"NotLiquidatable", "AuctionNotRunning", "AuctionDoesNotNeedRedo"})
+
+
+def error_selectors(abis) -> dict[str, str]:
+    """4-byte selector (0x-hex) -> custom error name, over ABIs (lists of entries)."""
+    from eth_utils import keccak
+
+    out = {}
+    for abi in abis:
+        for entry in abi:
+            if entry.get("type") == "error":
+                signature = f"{entry['name']}({','.join(_canonical(i) for i in entry.get('inputs', []))})"
+                out["0x" + keccak(text=signature)[:4].hex()] = entry["name"]
+    return out
+
+
+def _canonical(param: dict) -> str:
+    kind = param["type"]
+    if kind.startswith("tuple"):
+        return f"({','.join(_canonical(c) for c in param.get('components', []))}){kind[5:]}"
+    return kind
+
+
 class NonceTaken(Exception):
     """The node refused a fresh transaction because its nonce is used (or taken by another
     pooled transaction from the same key)."""
@@ -42,16 +67,22 @@ def _already_known(exc: BaseException) -> bool:
 
 
 class TransactionSender:
-    def _send(self, fn, kind: str, key: str, gas_limit: int, also=(), profit: int = 0) -> bool:
+    def _send(self, fn, kind: str, key: str, gas_limit: int, also=(), profit: int = 0, extra_gas: int = 0) -> bool:
+        """Estimate, sign, record and send `fn`. The gas limit is the estimate with a 30% margin
+        (within `gas_limit` x 2), plus `extra_gas` for what the head state cannot show (fresh
+        auction storage by the time the transaction runs)."""
         sender = self.account.address
         try:
             estimate = fn.estimate_gas({"from": sender})
         except ContractLogicError as exc:
+            self._done_keys[key] = self.index.last_block or 0
+            if not self._is_lost_race(exc):
+                self.log.info("skip %s %s: would revert (%s)", kind, key, self._revert_reason(exc))
+                return False
             self.summary.lost_races += 1
             self.metrics.auctions_lost.inc()
             self.log.info("skip %s %s: would revert (%s); another keeper was probably first", kind, key,
-                          _reason(exc))
-            self._done_keys[key] = self.index.last_block or 0
+                          self._revert_reason(exc))
             return False
         if self.cfg.dry_run:
             self._done_keys[key] = self.index.last_block or 0
@@ -64,7 +95,7 @@ class TransactionSender:
             return False
         tx = {
             "to": fn.address, "data": fn._encode_transaction_data(), "value": 0, "chainId": self.chain_id,
-            "gas": min(max(estimate * 13 // 10, 100_000), gas_limit * 2), "type": 2,
+            "gas": min(max(estimate * 13 // 10, 100_000), gas_limit * 2) + extra_gas, "type": 2,
         }
         try:
             ok = self._broadcast(tx, self.nonces.reserve(), fees, kind, key)
@@ -189,12 +220,53 @@ class TransactionSender:
                 self.log.info("mined %s %s in block %d", p.kind, p.key, receipt["blockNumber"])
         else:
             self.summary.reverted += 1
-            self.summary.lost_races += 1
-            self.metrics.auctions_lost.inc()
-            self.log.info("lost race: %s %s reverted in block %d (another keeper was first); not retrying",
-                          p.kind, p.key, receipt["blockNumber"])
+            lost, why = self._why_reverted(p, receipt)
+            if lost:
+                self.summary.lost_races += 1
+                self.metrics.auctions_lost.inc()
+                self.log.info("lost race: %s %s reverted in block %d (%s: another keeper was first); not retrying",
+                              p.kind, p.key, receipt["blockNumber"], why)
+            else:
+                self.metrics.reverted.inc()
+                self.log.warning("reverted: %s %s in block %d, gas used %d of %d (%s): not a lost race",
+                                 p.kind, p.key, receipt["blockNumber"], receipt["gasUsed"], p.tx.get("gas", 0), why)
         self.nonces.pending.pop(p.nonce, None)
         self.nonces.save()
+
+    def _why_reverted(self, p: Pending, receipt) -> tuple[bool, str]:
+        """(lost race, why) for a transaction of the keeper's that reverted. It is replayed at the
+        end of its block with the node's own gas allowance: when the target is gone (the account
+        no longer liquidatable, the auction ended or restarted by someone else) the race was lost;
+        when the replay goes through, or fails for another reason, the revert was the keeper's own
+        (out of gas, the market moved inside the block) and says so."""
+        call = {"from": self.account.address, "to": p.tx["to"], "data": p.tx["data"]}
+        self.rpc_calls += 1
+        self.metrics.rpc_calls.inc()
+        response = self.w3.provider.make_request("eth_call", [call, hex(receipt["blockNumber"])])
+        error = response.get("error")
+        if error:
+            name = self._error_name(error.get("data"))
+            reason = name or str(error.get("message", error))[:120]
+            return name in LOST_RACE_ERRORS, f"at the end of its block it reverts {reason}"
+        result = response.get("result") or "0x"
+        if p.kind == "liquidate" and p.key.startswith("batch:") and int(result[2:66] or "0", 16) == 0:
+            return True, "at the end of its block it would liquidate none of its accounts"
+        return False, "at the end of its block it goes through: out of gas, or the state it met moved back"
+
+    def _revert_reason(self, exc: ContractLogicError) -> str:
+        """The custom error's name when the protocol's ABIs know it, else what the node said."""
+        return self._error_name(exc.data) or _reason(exc)
+
+    def _is_lost_race(self, exc: ContractLogicError) -> bool:
+        return self._error_name(exc.data) in LOST_RACE_ERRORS
+
+    def _error_name(self, data) -> str | None:
+        """The custom error a revert's data names, from the protocol's ABIs; None when unknown."""
+        if isinstance(data, dict):  # some nodes nest it
+            data = data.get("data")
+        if not isinstance(data, str) or not data.startswith("0x") or len(data) < 10:
+            return None
+        return getattr(self, "_errors", {}).get(data[:10].lower())
 
     def _liquidated_in(self, receipt) -> int:
         events = self.c["engine"].events.Liquidate().process_receipt(receipt, errors=DISCARD)

@@ -711,3 +711,17 @@ def test_a_take_the_auction_ended_before_is_a_lost_race():
     p = _pending(3, "auction:5", kind="take")
     k._on_receipt(p, {"status": 0, "gasUsed": 1, "blockNumber": 9}, 9)
     assert (k.summary.lost_races, k.summary.reverted) == (1, 1)
+
+
+# --- strategy.flash_min_proceeds --------------------------------------------------------------
+
+def test_flash_minimum_keeps_gas_and_min_profit_within_the_slippage():
+    from unwind.keeper.strategy import Bid, flash_min_proceeds
+
+    # quoted 25,000 for a take that owes 22,000: 0.5% slippage allows down to 24,875
+    bid = Bid(1, 10 * WAD, 2_200 * WAD, 22_000 * WAD, 2_990 * WAD, 10 * WAD, proceeds=25_000 * WAD)
+    assert flash_min_proceeds(bid, 10 * WAD, 0, 50) == 24_875 * WAD
+    # 30% slippage would allow 17,500, below owe: the floor is owe + gas 10 + min profit 100
+    assert flash_min_proceeds(bid, 10 * WAD, 100 * WAD, 3_000) == 22_110 * WAD
+    # a negative --min-profit never lowers the floor below owe + gas
+    assert flash_min_proceeds(bid, 10 * WAD, -500 * WAD, 9_999) == 22_010 * WAD

@@ -11,7 +11,7 @@ from __future__ import annotations
 from web3 import Web3
 
 from unwind.keeper.health import MarketState
-from unwind.keeper.strategy import gas_cost_in_debt, plan_bid, plan_flash_bid, size_take
+from unwind.keeper.strategy import flash_min_proceeds, gas_cost_in_debt, plan_bid, plan_flash_bid, size_take
 
 WAD = 10**18
 
@@ -53,7 +53,9 @@ class Bidder:
                 if flash is not None and (bid is None or flash.bought > bid.bought):
                     bid, how = flash, "flash: sold in the market"
                     receiver = self._flash.address
-                    data = _encode_flash(self.cfg.markets[token.lower()], flash.expected_owe)
+                    data = _encode_flash(self.cfg.markets[token.lower()],
+                                         flash_min_proceeds(flash, gas_cost, self.cfg.min_profit,
+                                                            self.cfg.slippage_bps))
             if bid is None:
                 continue
             self.log.info("take auction %d: %d units at %.4f (oracle %.4f), pays %.2f with %s, expected profit %.2f%s",

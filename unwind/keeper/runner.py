@@ -67,6 +67,7 @@ class KeeperConfig:
     gas_fresh_sale: int = 80_000
     flash_taker: str | None = None  # FlashTaker contract: takes paid by selling into a market
     markets: dict = field(default_factory=dict)  # collateral token (lowercase) -> market address
+    slippage_bps: int = 50  # flash takes: proceeds may fall this far below the quote (never below owe + gas + min_profit)
     adapt_every: int = 10  # blocks between adaptive-risk checks, when the deployment has AdaptiveRisk
 
 

@@ -42,6 +42,7 @@ class Bid:
     expected_owe: int  # [wad]
     expected_profit: int  # [wad] after gas
     bought: int = 0  # collateral the take will deliver [token units]
+    proceeds: int = 0  # [wad] flash takes: what the market quoted for `bought`
 
 
 def plan_bid(
@@ -100,7 +101,15 @@ def plan_flash_bid(auction_id: int, price: int, request: int, bought: int, owe: 
     profit = proceeds - owe - gas_cost
     if proceeds < owe or profit < max(min_profit, 0):
         return None
-    return Bid(auction_id, request, price, owe, profit, bought)
+    return Bid(auction_id, request, price, owe, profit, bought, proceeds)
+
+
+def flash_min_proceeds(bid: Bid, gas_cost: int, min_profit: int, slippage_bps: int) -> int:
+    """The least a flash take may get from the market (FlashTaker's `minProceeds`; below it the
+    take reverts): the quote less `slippage_bps`, and never less than owe + gas + min_profit, so
+    a market moved against the take (a sandwich) cannot leave the keeper paying for its gas."""
+    floor = bid.expected_owe + gas_cost + max(min_profit, 0)
+    return max(floor, bid.proceeds * (10_000 - slippage_bps) // 10_000)
 
 
 def gas_cost_in_debt(gas_units: int, fee_per_gas: int, native_price_wad: int) -> int:

@@ -228,7 +228,7 @@ class TransactionSender:
                               p.kind, p.key, receipt["blockNumber"], why)
             else:
                 self.metrics.reverted.inc()
-                self.log.warning("reverted: %s %s in block %d, gas used %d of %d (%s): not a lost race",
+                self.log.warning("reverted: %s %s in block %d, gas used %d of %d (%s): the keeper's own revert",
                                  p.kind, p.key, receipt["blockNumber"], receipt["gasUsed"], p.tx.get("gas", 0), why)
         self.nonces.pending.pop(p.nonce, None)
         self.nonces.save()

@@ -725,3 +725,53 @@ def test_flash_minimum_keeps_gas_and_min_profit_within_the_slippage():
     assert flash_min_proceeds(bid, 10 * WAD, 100 * WAD, 3_000) == 22_110 * WAD
     # a negative --min-profit never lowers the floor below owe + gas
     assert flash_min_proceeds(bid, 10 * WAD, -500 * WAD, 9_999) == 22_010 * WAD
+
+
+# --- bidding: when a redo is worth its gas ------------------------------------------------------
+
+def test_redo_incentive_mirrors_the_auction():
+    from unwind.keeper.strategy import floor_price, redo_incentive
+
+    # tab 3,000, lot 2 WETH at 2,500 (worth 5,000), dust 1,000: 10 + 0.001 x 3,000 = 13
+    assert redo_incentive(2 * WAD, 3_000 * WAD, 18, 2_500 * WAD, 1_000 * WAD, 10 * WAD, WAD // 1000) == 13 * WAD
+    # a lot worth 0.39 (below dust) or a tab below dust pays nothing
+    assert redo_incentive(10**9, 3_000 * WAD, 18, 2_500 * WAD, 1_000 * WAD, 10 * WAD, WAD // 1000) == 0
+    assert redo_incentive(2 * WAD, 999 * WAD, 18, 2_500 * WAD, 1_000 * WAD, 10 * WAD, WAD // 1000) == 0
+    # 8 decimals: 0.02 WBTC at 50,000 = 1,000 exactly: not below dust
+    assert redo_incentive(2_000_000, 5_000 * WAD, 8, 50_000 * WAD, 1_000 * WAD, 0, WAD // 100) == 50 * WAD
+    assert floor_price(2_550 * WAD, WAD // 5) == 2_040 * WAD
+    assert floor_price(1, WAD // 5) == 1, "rounded up"
+
+
+def _redo_keeper(dust=1_000 * WAD, params=(1, 11 * WAD // 10, 3600, 0, 60, 7200, WAD // 5, 10 * WAD, WAD // 1000),
+                 start_price=2_550 * WAD):
+    from types import SimpleNamespace as NS
+
+    call = lambda value: NS(call=lambda block_identifier=None: value)  # noqa: E731
+    k = _stub_keeper(PositionIndex(), {})
+    k.c = {"auction": NS(functions=NS(params=lambda cid: call(params))),
+           "vault": NS(functions=NS(dust=lambda: call(dust))),
+           "oracle": NS(functions=NS(peek=lambda token: call((0, 0, 0, start_price, 0, 0))))}
+    k.collaterals = [(0, "0xweth", 18)]
+    k._flash, k._redos_declined = None, set()
+    return k
+
+
+def test_redo_only_when_it_pays_its_gas_or_the_keeper_would_take():
+    weth = CollateralState("0xweth", 18, 8 * WAD // 10, 2_550 * WAD, 2_550 * WAD, 0)
+    fee, gas_cost = 2 * GWEI, 2 * WAD  # redo: 150,000 gas x 2 gwei x 3,000 = 0.9 uUSD
+    k = _redo_keeper()
+    # a normal auction: the incentive (10 + 0.001 x 8,000 = 18) pays the gas, with no budget at all
+    why = k._redo_worth_it(1, "0xweth", 18, 4 * WAD, 8_000 * WAD, weth, fee, gas_cost, 0, 5)
+    assert why and why.startswith("incentive 18.00 covers the gas 0.90")
+    # a lot worth nothing: no incentive, and with no budget no take; with 10 uUSD to pay the tiny lot
+    # it still is no take (it fetches 2.5e-6 against 2 of gas)
+    assert k._redo_worth_it(2, "0xweth", 18, 10**9, 2_000 * WAD, weth, fee, gas_cost, 0, 5) is None
+    assert k._redo_worth_it(2, "0xweth", 18, 10**9, 2_000 * WAD, weth, fee, gas_cost, 10 * WAD, 6) is None
+    assert k.summary.redos_skipped == 2 and k.metrics.redos_skipped._value.get() == 2
+    # no incentive (tip and chip 0) but the keeper would buy at the floor 2,040 against the oracle's 2,550
+    k = _redo_keeper(params=(1, 11 * WAD // 10, 3600, 0, 60, 7200, WAD // 5, 0, 0))
+    why = k._redo_worth_it(3, "0xweth", 18, 4 * WAD, 8_000 * WAD, weth, fee, gas_cost, 10_000 * WAD, 5)
+    assert why == "a take at its floor 2040.0000 would pay"
+    # ... but not with nothing to pay for it
+    assert k._redo_worth_it(3, "0xweth", 18, 4 * WAD, 8_000 * WAD, weth, fee, gas_cost, 0, 6) is None

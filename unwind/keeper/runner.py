@@ -61,6 +61,7 @@ class KeeperConfig:
     metrics_port: int | None = None
     gas_liquidate: int = 1_500_000  # gas limit per liquidate/batch account (estimates are used when possible)
     gas_take: int = 600_000
+    gas_redo: int = 150_000  # to price a redo against its incentive (bench: redo 129,750)
     # A kick into a sale slot beyond the auction's pool (IDutchAuction CAPACITY) writes fresh
     # storage: ~58k gas more than one into a free slot (bench: liquidate_beyond_reserve against
     # liquidate_reusing_slots, two sales each), with the 63/64 rule and the estimate's margin.
@@ -79,6 +80,7 @@ class Summary:
     takes_sent: int = 0
     takes_mined: int = 0
     redos_sent: int = 0
+    redos_skipped: int = 0  # redos that would pay less than their gas, of auctions the keeper would not take
     lost_races: int = 0
     reverted: int = 0
     replacements: int = 0
@@ -94,7 +96,7 @@ class Summary:
             f"takes sent {self.takes_sent} mined {self.takes_mined}; redos {self.redos_sent}; "
             f"lost races {self.lost_races}; reverted {self.reverted}; replacements {self.replacements}; "
             f"rpc errors {self.rpc_errors}; expected profit {self.profit / WAD:.2f}; "
-            f"gas {self.gas_spent / 10**18:.6f} ETH"
+            f"gas {self.gas_spent / 10**18:.6f} ETH; redos skipped {self.redos_skipped}"
         )
 
 

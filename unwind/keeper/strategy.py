@@ -115,3 +115,19 @@ def flash_min_proceeds(bid: Bid, gas_cost: int, min_profit: int, slippage_bps: i
 def gas_cost_in_debt(gas_units: int, fee_per_gas: int, native_price_wad: int) -> int:
     """Gas cost of a transaction in debt-token wei, with the native coin priced in WAD."""
     return gas_units * fee_per_gas * native_price_wad // WAD
+
+
+def redo_incentive(lot: int, tab: int, decimals: int, current_price: int, dust: int, redo_tip: int,
+                   redo_chip: int) -> int:
+    """What DutchAuction.redo pays the keeper [debt wei]: redoTip + redoChip x tab, only when
+    neither the tab nor the lot's value at the current price is below the dust floor."""
+    lot_value = lot * current_price // 10**decimals
+    if tab < dust or lot_value < dust:
+        return 0
+    return redo_tip + tab * redo_chip // WAD
+
+
+def floor_price(reference: int, max_discount: int) -> int:
+    """The lowest price a restarted auction reaches before it needs a redo again [wad price]:
+    the reference (the oracle's auction start price) less maxDiscount, as the auction rounds it."""
+    return -(-reference * (WAD - max_discount) // WAD)

@@ -17,17 +17,20 @@ def keeper_cli(*args, key="0x" + "01" * 32):
                           text=True, timeout=60)
 
 
-def test_help_documents_the_flash_take_slippage():
+def test_help_documents_slippage_altruism_and_the_native_price():
     res = keeper_cli("--help")
     assert res.returncode == 0, res.stderr
     text = " ".join(res.stdout.split())
     assert "--slippage-bps" in text and "below the keeper's quote" in text and "--min-profit" in text
+    assert "--altruistic" in text and "incentive does not pay the gas" in text
+    assert "--native-price" in text and "to weigh gas against incentives" in text
 
 
 @pytest.mark.parametrize("args, message", [
     (("--slippage-bps", "10000"), "error: Invalid value for '--slippage-bps': 10000 is not in the range 0<=x<=9999."),
     (("--slippage-bps", "a lot"), "error: Invalid value for '--slippage-bps': 'a lot' is not a valid integer range."),
     (("--shard", "3/2"), "error: --shard '3/2' must be i/n with 0 <= i < n, e.g. 0/2"),
+    (("--native-price", "0"), "error: Invalid value for '--native-price': 0.0 is not in the range x>0."),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, message):
     res = keeper_cli("--rpc-url", "http://127.0.0.1:9", *args)

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import click
@@ -62,6 +63,12 @@ def keeper_options(f):
         click.option("--min-profit", type=float, default=0.0, show_default=True,
                      help="minimum profit of a take after gas, in debt tokens"),
         click.option("--max-gas-price", type=float, default=200.0, show_default=True, help="fee cap [gwei]"),
+        click.option("--native-price", type=click.FloatRange(min=0, min_open=True), default=3000.0, show_default=True,
+                     help="price of the chain's native coin in debt tokens, to weigh gas against incentives and "
+                          "profits"),
+        click.option("--altruistic", is_flag=True,
+                     help="liquidate accounts whose incentive does not pay the gas too (by default such "
+                          "liquidations are skipped, counted and logged)"),
         click.option("--shard", default="0/1", show_default=True, help="this keeper's share of accounts: i/n"),
         click.option("--state-file", type=click.Path(path_type=Path), default=None,
                      help="where sent transactions are recorded (survives restarts)"),
@@ -90,7 +97,8 @@ def keeper_options(f):
 def make_keeper(rpc_url: str, private_key: str, deployment, dry_run, kick_only, bid_only, min_profit, max_gas_price,
                 shard, state_file, metrics_port, poll_interval, max_blocks, batch_size, replace_after,
                 flash_taker=None, markets=(), adapt_every: int = 10, slippage_bps: int = 50,
-                network_name: str = "local", log=None) -> Keeper:
+                native_price: float = 3000.0, altruistic: bool = False, network_name: str = "local",
+                log=None) -> Keeper:
     log = log or configure_logging()
     if kick_only and bid_only:
         raise click.UsageError("--kick-only and --bid-only exclude each other")
@@ -114,6 +122,7 @@ def make_keeper(rpc_url: str, private_key: str, deployment, dry_run, kick_only, 
         shard=shard_i, shards=shards, state_file=state_file, metrics_port=metrics_port,
         poll_interval=poll_interval, batch_size=batch_size, replace_after=replace_after,
         flash_taker=flash_taker, markets=market_map, adapt_every=adapt_every, slippage_bps=slippage_bps,
+        native_price=int(Decimal(str(native_price)) * WAD), altruistic=altruistic,
     )
     return Keeper(cfg, abis, private_key, log=log)
 

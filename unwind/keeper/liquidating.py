@@ -1,12 +1,14 @@
 """The liquidation path: batch the unsafe accounts, confirm a batch on-chain, send it.
 
 A mixin of `unwind.keeper.runner.Keeper` (uses its `c`, `cfg`, `account`, `nonces`, `index`,
-`summary`, `metrics`, `log`, `_done_keys` and `_send`).
+`_head`, `summary`, `metrics`, `log`, `_done_keys`, `_previews` and `_send`).
 """
 
 from __future__ import annotations
 
 from web3.exceptions import ContractLogicError
+
+from unwind.keeper.strategy import gas_cost_in_debt
 
 
 WAD = 10**18
@@ -16,13 +18,17 @@ class Liquidator:
     def _liquidate(self, unsafe, head: int) -> None:
         accounts = [c.account for c in unsafe if not self.nonces.in_flight(c.account)
                     and self._done_keys.get(c.account, -1) < head - 1]
+        incentives = {}
+        if accounts and not self.cfg.altruistic:
+            incentives = {a: p[6] for a, p in self._previews(accounts, head).items() if p is not None and p[0]}
         for i in range(0, len(accounts), self.cfg.batch_size):
             batch = accounts[i:i + self.cfg.batch_size]
-            engine = self.c["engine"]
-            if len(batch) == 1:
-                fn = engine.functions.liquidate(batch[0], self.account.address)
-            else:
-                fn = engine.functions.liquidateBatch(batch, self.account.address)
+            estimate = None
+            if incentives:
+                batch, estimate = self._worth_the_gas(batch, incentives, head)
+                if not batch:
+                    continue
+            fn = self._liquidation(batch)
             for account in batch:
                 self.log.info("liquidate %s (health %.4f)%s", account,
                               next(c.health for c in unsafe if c.account == account) / WAD,
@@ -31,8 +37,45 @@ class Liquidator:
             if len(batch) > 1 and not self._batch_would_liquidate(fn, key, batch):
                 continue
             if self._send(fn, "liquidate", key, self.cfg.gas_liquidate * len(batch), also=batch,
-                          extra_gas=self._fresh_sale_gas(batch, head)):
+                          extra_gas=self._fresh_sale_gas(batch, head), estimate=estimate):
                 self.summary.liquidations_sent += len(batch)
+
+    def _liquidation(self, batch: list):
+        engine = self.c["engine"]
+        if len(batch) == 1:
+            return engine.functions.liquidate(batch[0], self.account.address)
+        return engine.functions.liquidateBatch(batch, self.account.address)
+
+    def _worth_the_gas(self, batch: list, incentives: dict, head: int) -> tuple[list, int | None]:
+        """The accounts of `batch` whose liquidation pays the keeper at least its gas: the engine's
+        incentive (previewLiquidate: tip + chip x the debt closed, capped at the penalty) against
+        the account's share of the transaction's estimated gas at the fee the next block asks
+        (base fee + tip). The others are skipped (counted, logged; --altruistic liquidates them),
+        and looked at again in two blocks, when gas may be cheaper. A smaller batch spreads the
+        transaction's overhead over fewer accounts, so the check runs again until nothing more is
+        dropped. Returns the batch and its estimate (None when it was not estimated as it is)."""
+        base_fee = self._head.get("baseFeePerGas", 0) or 0
+        fee = min(base_fee + self.cfg.priority_fee, self.cfg.max_gas_price)
+        while batch:
+            try:
+                estimate = self._liquidation(batch).estimate_gas({"from": self.account.address})
+            except ContractLogicError:
+                return batch, None  # the send path classifies the revert
+            cost = gas_cost_in_debt(-(-estimate // len(batch)), fee, self.cfg.native_price)
+            # an account without a preview (or one the engine would not liquidate) is not judged here:
+            # the batch simulation says what happens to it
+            skipped = [a for a in batch if a in incentives and incentives[a] < cost]
+            if not skipped:
+                return batch, estimate
+            for account in skipped:
+                self._done_keys[account] = head
+                self.summary.liquidations_skipped += 1
+                self.metrics.liquidations_skipped.inc()
+                self.log.info("skip liquidate %s: its incentive %.2f does not pay its gas %.2f (%d gas at %.1f gwei); "
+                              "--altruistic liquidates it anyway", account, incentives[account] / WAD, cost / WAD,
+                              -(-estimate // len(batch)), fee / 10**9)
+            batch = [a for a in batch if a not in skipped]
+        return batch, None
 
     def _fresh_sale_gas(self, batch: list, head: int) -> int:
         """Gas to add to a liquidation's estimate for the worst case of the sales it starts.

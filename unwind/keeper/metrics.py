@@ -17,6 +17,9 @@ class KeeperMetrics:
         self.auctions_won = Counter("unwind_keeper_auctions_won", "takes mined", registry=r)
         self.auctions_lost = Counter("unwind_keeper_auctions_lost", "takes or liquidations lost to others", registry=r)
         self.profit = Counter("unwind_keeper_profit_wad", "expected profit of mined takes [debt wei]", registry=r)
+        self.liquidations_skipped = Counter("unwind_keeper_liquidations_skipped",
+                                            "liquidations not sent: the engine's incentive would not pay their gas "
+                                            "(each time one is considered; --altruistic sends them)", registry=r)
         self.redos_skipped = Counter("unwind_keeper_redos_skipped",
                                      "redos not sent: the incentive would not pay the gas and the keeper would not "
                                      "take the auction", registry=r)

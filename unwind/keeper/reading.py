@@ -123,6 +123,32 @@ class StateReader:
                                    int(words[192:256], 16))
         return out
 
+    def _previews(self, accounts: list, head: int, chunk: int = 200) -> dict:
+        """engine.previewLiquidate of each account as JSON-RPC batches (only candidates are read):
+        account -> (liquidatable, guard, health, debt, debtToClose, penalty, incentive, seizures),
+        or None for an account whose preview failed."""
+        from eth_abi import decode
+        from eth_utils.abi import get_abi_output_types
+
+        engine = self.c["engine"]
+        types = get_abi_output_types(engine.get_function_by_name("previewLiquidate").abi)
+        tag, out = hex(head), {}
+        for i in range(0, len(accounts), chunk):
+            part = accounts[i:i + chunk]
+            requests = [("eth_call", [{"to": engine.address,
+                                       "data": engine.functions.previewLiquidate(a)._encode_transaction_data()}, tag])
+                        for a in part]
+            self.rpc_calls += len(requests)
+            self.metrics.rpc_calls.inc(len(requests))
+            responses = self.w3.provider.make_batch_request(requests)
+            if isinstance(responses, dict) or len(responses) != len(part):
+                raise Web3RPCError(f"previewLiquidate batch failed: {str(responses)[:160]}")
+            for account, r in zip(part, sorted(responses, key=lambda r: r.get("id", 0))):
+                result = r.get("result")
+                out[account] = None if r.get("error") or not result or result == "0x" else \
+                    decode(types, bytes.fromhex(result[2:]))[0]
+        return out
+
     def _auction_token(self, auction_id: int, head: int) -> tuple[str, int]:
         """(collateral token, decimals) of an auction: fixed for its life, so read once (ids are
         never reused), which halves the reads per running auction and block."""

@@ -44,6 +44,7 @@ class KeeperConfig:
     liquidate: bool = True
     bid: bool = True
     dry_run: bool = False
+    altruistic: bool = False  # liquidate even when the incentive does not pay the gas
     min_profit: int = 0  # [debt wei]
     max_gas_price: int = 200 * 10**9  # [wei per gas]
     priority_fee: int = 1 * 10**9
@@ -81,6 +82,7 @@ class Summary:
     takes_mined: int = 0
     redos_sent: int = 0
     redos_skipped: int = 0  # redos that would pay less than their gas, of auctions the keeper would not take
+    liquidations_skipped: int = 0  # liquidations whose incentive would not pay their gas (not --altruistic)
     lost_races: int = 0
     reverted: int = 0
     replacements: int = 0
@@ -96,7 +98,8 @@ class Summary:
             f"takes sent {self.takes_sent} mined {self.takes_mined}; redos {self.redos_sent}; "
             f"lost races {self.lost_races}; reverted {self.reverted}; replacements {self.replacements}; "
             f"rpc errors {self.rpc_errors}; expected profit {self.profit / WAD:.2f}; "
-            f"gas {self.gas_spent / 10**18:.6f} ETH; redos skipped {self.redos_skipped}"
+            f"gas {self.gas_spent / 10**18:.6f} ETH; skipped for gas: liquidations {self.liquidations_skipped}, "
+            f"redos {self.redos_skipped}"
         )
 
 
@@ -169,7 +172,7 @@ class Keeper(StateReader, Liquidator, Bidder, TransactionSender):
         self.log.info(
             "keeper %s on chain %d at block %d: %s%s%s; min profit %.2f; max gas price %d gwei; shard %d/%d; "
             "vault %s", self.account.address, chain_id, head,
-            "liquidate" if cfg.liquidate else "no liquidations",
+            ("liquidate (altruistic)" if cfg.altruistic else "liquidate") if cfg.liquidate else "no liquidations",
             " + bid" if cfg.bid else ", no bids",
             " (DRY RUN: sends nothing)" if cfg.dry_run else "",
             cfg.min_profit / WAD, cfg.max_gas_price // 10**9, cfg.shard, cfg.shards, cfg.addresses["vault"],

@@ -67,13 +67,15 @@ def _already_known(exc: BaseException) -> bool:
 
 
 class TransactionSender:
-    def _send(self, fn, kind: str, key: str, gas_limit: int, also=(), profit: int = 0, extra_gas: int = 0) -> bool:
-        """Estimate, sign, record and send `fn`. The gas limit is the estimate with a 30% margin
-        (within `gas_limit` x 2), plus `extra_gas` for what the head state cannot show (fresh
-        auction storage by the time the transaction runs)."""
+    def _send(self, fn, kind: str, key: str, gas_limit: int, also=(), profit: int = 0, extra_gas: int = 0,
+              estimate: int | None = None) -> bool:
+        """Estimate (unless `estimate` was made at this head already), sign, record and send `fn`.
+        The gas limit is the estimate with a 30% margin (within `gas_limit` x 2), plus
+        `extra_gas` for what the head state cannot show (fresh auction storage by the time the
+        transaction runs)."""
         sender = self.account.address
         try:
-            estimate = fn.estimate_gas({"from": sender})
+            estimate = estimate if estimate is not None else fn.estimate_gas({"from": sender})
         except ContractLogicError as exc:
             self._done_keys[key] = self.index.last_block or 0
             if not self._is_lost_race(exc):

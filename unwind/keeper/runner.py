@@ -2,8 +2,9 @@
 
 Per new block the keeper makes a fixed number of RPC calls that does not depend on how many
 accounts exist: the head block, one eth_getLogs over the vault, the fee accumulator, and per
-collateral its config and oracle quote. Only candidate accounts are confirmed on-chain (by
-simulating the liquidation), and only running auctions are read.
+collateral its config and oracle quote. Only candidate accounts are confirmed on-chain (their
+previewLiquidate, for the incentive against the gas, and a simulation of the liquidation), and
+only running auctions are read.
 
 This module holds the configuration, the loop and the per-block step; the parts of the keeper
 have modules of their own (see `Keeper`).

@@ -6,6 +6,7 @@ the RPC proxy's counters; keeper logs are only waited on, and read only where th
 "the keeper says so" (a lost race is logged).
 """
 
+import os
 import signal
 import socket
 import time
@@ -460,3 +461,60 @@ def test_rpc_calls_per_block_do_not_grow_with_accounts(system, accounts, chain, 
     assert abs(total_large - total_small) <= 0.5 * total_small, (small, large)
     assert abs(work_large - work_small) <= 0.5 * work_small, (small, large)
     assert large["eth_call"] <= small["eth_call"] * 1.5, "per-account reads"
+
+
+# --- (e) another sender uses the keeper's key -------------------------------------------------
+
+def test_nonce_moved_by_another_sender_is_followed_and_still_written_ahead(system, accounts, chain, spawn,
+                                                                          automine_restored):
+    """After the keeper starts, its key sends from elsewhere (the operator borrowing so it can bid):
+    the keeper's next send is refused "nonce too low". It re-reads the nonce from the node and
+    liquidates; the re-synced send is still recorded before it is broadcast, so a SIGKILL before
+    it is mined and a restart send no second liquidation (issue 16, item 9)."""
+    operator, keeper = accounts[0], accounts[1]
+    borrowers = [accounts[2 + i] for i in range(len(BORROWERS))]
+    open_accounts(system, borrowers)
+    mport = free_port()
+    k = spawn(keeper, extra=("--kick-only", "--metrics-port", str(mport)))
+    assert k.wait_for("indexed", 60), k.output()
+    head = chain.blocks.head.number
+    assert wait_until(lambda: (metric_or_none(mport, "unwind_keeper_last_block") or 0) >= head, 60, [k])
+
+    # The same key, used by another tool while the keeper runs.
+    weth = system.collateral["WETH"]
+    for _ in range(2):
+        weth.approve(operator, 1, sender=keeper)
+    moved = keeper.nonce
+
+    os.kill(k.proc.pid, signal.SIGSTOP)  # the crash lands in one go, then the keeper looks
+    try:
+        start = chain.blocks.head.number + 1
+        crash_prices(system, chain, operator)
+        unsafe = unsafe_accounts(system, borrowers)
+        assert len(unsafe) >= 2
+        automine(chain, False)
+    finally:
+        os.kill(k.proc.pid, signal.SIGCONT)
+    assert k.wait_for("sent liquidate", 60), k.output()[-3000:]
+    assert list(mempool_of(chain, keeper.address)) == [moved], "sent at the node's nonce"
+
+    k.stop(signal.SIGKILL)
+    head = chain.blocks.head.number
+    k.start()  # same --state-file: the re-synced send was written ahead
+    assert wait_until(lambda: metric_or_none(mport, "unwind_keeper_last_block") == head, 60, [k]), k.output()[-3000:]
+    assert set(mempool_of(chain, keeper.address)) == {moved}, "the restarted keeper sent a second transaction"
+    chain.mine(1)
+    automine(chain, True)
+    assert drive(system, chain, operator, lambda: not unsafe_accounts(system, borrowers), timeout=60), \
+        k.output()[-3000:]
+    assert k.stop() == 0
+
+    engine = engine_contract(chain, system)
+    mined = txs_from(chain, keeper.address, start, chain.blocks.head.number)
+    assert all(r["status"] == 1 for _, r in mined)
+    per_account = defaultdict(list)
+    for tx, _ in mined:
+        for account in accounts_acted_on(engine, tx):
+            per_account[account].append(tx["nonce"])
+    assert set(per_account) == set(unsafe) and all(n == [moved] for n in per_account.values()), dict(per_account)
+    assert {e.keeper for e in liquidations(system, start, chain.blocks.head.number)} == {keeper.address}

@@ -1,8 +1,69 @@
 """Flash takes: a keeper holding no debt tokens buys auctions by selling the collateral in a
 market inside the take (FlashTaker callee). Asserted from the chain."""
 
+from eth_abi import encode
+
+from tests.protocol.liquidation_helpers import _check_revert_data, revert_data
 from unwind.params import WAD
 from unwind.story import drive, fund_with_debt_tokens, set_price, settle_oracle
+
+MAX_UINT = 2**256 - 1
+
+
+def weth_auction(s, chain, operator, borrower, weth_amount=10):
+    """One running WETH auction, just started: `borrower` borrows 97% of its limit, WETH falls
+    15%, the operator liquidates. Returns (auction id, the WETH price after the fall [wad])."""
+    weth = s.collateral["WETH"]
+    units = weth_amount * 10**18
+    weth.mint(borrower, units, sender=borrower)
+    weth.approve(s.vault, units, sender=borrower)
+    s.vault.deposit(borrower, s.ids["WETH"], units, sender=borrower)
+    s.vault.borrow(borrower, int(s.vault.maxBorrow(borrower) * 0.97), borrower, sender=borrower)
+    fallen = s.feeds["WETH"].answer() * 85 // 100
+    set_price(s, chain, operator, "WETH", str(fallen / 10**8))
+    settle_oracle(s, chain, operator)
+    before = set(s.auction.list())
+    s.engine.liquidate(borrower, operator, sender=operator)
+    (aid,) = set(s.auction.list()) - before
+    return aid, fallen * 10**10
+
+
+def test_flash_taker_refuses_a_take_its_owner_did_not_start(system, accounts, chain, project):
+    """Anyone may call take with the keeper's FlashTaker as receiver; it must not sell for them."""
+    s, operator, keeper, outsider = system, accounts[0], accounts[1], accounts[9]
+    aid, weth_price = weth_auction(s, chain, operator, accounts[4])
+    market = project.ShortchangingMarket.deploy(s.debt_token, weth_price * 12 // 10, 0, sender=operator)
+    fund_with_debt_tokens(s, operator, 100_000)
+    s.debt_token.transfer(market, 100_000 * WAD, sender=operator)
+    flash = project.FlashTaker.deploy(s.auction, keeper, s.debt_token, sender=operator)
+    data = encode(["address", "uint256"], [market.address, 0])
+    _check_revert_data(revert_data(s.auction.take, aid, MAX_UINT, MAX_UINT, flash, data, sender=outsider),
+                       flash, "NotOwner", {"taker": outsider.address})
+    assert revert_data(s.auction.take, aid, MAX_UINT, MAX_UINT, flash, data, sender=keeper) is None, \
+        "the same take started by the owner goes through"
+
+
+def test_flash_taker_refuses_proceeds_below_the_keepers_minimum(system, accounts, chain, project):
+    """A market that pays less than it quoted and ignores minOut: FlashTaker's own check stops the
+    take (the keeper's minimum here is the quote less 1%; the market keeps 2%; the auction
+    starts at 1.1 x the oracle, the market quotes 1.2 x)."""
+    s, operator, keeper = system, accounts[0], accounts[1]
+    aid, weth_price = weth_auction(s, chain, operator, accounts[5])
+    market = project.ShortchangingMarket.deploy(s.debt_token, weth_price * 12 // 10, 200, sender=operator)
+    fund_with_debt_tokens(s, operator, 100_000)
+    s.debt_token.transfer(market, 100_000 * WAD, sender=operator)
+    flash = project.FlashTaker.deploy(s.auction, keeper, s.debt_token, sender=operator)
+    _, price, lot, tab = s.auction.getStatus(aid)
+    slice_ = min(lot, tab * 10**18 // price)
+    quoted = market.getAmountOut(s.collateral["WETH"], slice_)
+    minimum = quoted * 99 // 100
+    data = encode(["address", "uint256"], [market.address, minimum])
+    # eth_call sees the pending block's timestamp: the price may fall a little, the slice grow
+    _check_revert_data(revert_data(s.auction.take, aid, lot, price, flash, data, sender=keeper), flash,
+                       "InsufficientProceeds", {"needed": minimum})
+    paid = revert_data(s.auction.take, aid, lot, price, flash, encode(["address", "uint256"], [market.address, 0]),
+                       sender=keeper)
+    assert paid is None, "with no minimum beyond owe the same take goes through"
 
 
 def test_flash_take_needs_no_inventory(system, accounts, chain, project, spawn_keeper):

@@ -541,5 +541,237 @@ def test_a_batch_that_would_liquidate_nobody_is_a_lost_race_not_a_transaction():
     assert k.summary.lost_races == 0
     assert k._batch_would_liquidate(fn(0), f"batch:{A},{B}", [A, B]) is False
     assert k.summary.lost_races == 1 and k._done_keys == {A: 41, B: 41}
+    # A revert that names the account no longer liquidatable is a lost race; any other reason
+    # (the engine paused, an oracle guard) is not: nobody was first (issue 16, item 10).
+    k._errors = _ERROR_NAMES
+    not_liquidatable = "0x" + _selector("NotLiquidatable(address,uint256)") + _word_hex(A) + _word_hex(WAD)
+    assert k._batch_would_liquidate(fn(ContractLogicError("reverted", data=not_liquidatable)), f"batch:{A},{C}",
+                                    [A, C]) is False
+    assert k.summary.lost_races == 2
     assert k._batch_would_liquidate(fn(ContractLogicError("paused")), f"batch:{A},{C}", [A, C]) is False
     assert k.summary.lost_races == 2
+
+
+# --- runner: nonces taken by another sender, failed replacements, over a stub node ------------
+
+class _StubSendEth:
+    """A node that refuses raw transactions with the given errors, in turn, then accepts."""
+
+    def __init__(self, errors, pending_count):
+        self.errors, self.sent, self.pending_count = list(errors), [], pending_count
+
+    def send_raw_transaction(self, raw):
+        if self.errors:
+            raise ValueError(self.errors.pop(0))
+        self.sent.append(raw)
+
+    def get_transaction_count(self, address, tag):
+        assert tag == "pending"
+        return self.pending_count
+
+
+def _sending_keeper(tmp_path, errors, pending_count):
+    from types import SimpleNamespace
+
+    from eth_account import Account
+
+    from unwind.keeper.gas import GasPolicy
+
+    k = _stub_keeper(PositionIndex(), {})
+    k.account = Account.from_key("0x" + "42" * 32)
+    k.w3 = SimpleNamespace(eth=_StubSendEth(errors, pending_count))
+    k.nonces = NonceBook(tmp_path / "state.json", k.account.address)
+    k.gas, k.chain_id, k._head = GasPolicy(max_fee_cap=100 * GWEI), 31337, {"baseFeePerGas": GWEI}
+    return k
+
+
+def _fn(address="0xc3c3c3c3c3c3c3c3c3C3C3c3C3C3C3c3C3C3c3c3"):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(estimate_gas=lambda tx: 200_000, address=address,
+                           _encode_transaction_data=lambda: "0x1234")
+
+
+def test_a_nonce_taken_by_another_sender_is_re_read_and_sent_again_written_ahead(tmp_path):
+    # The keeper synced at nonce 3; something else sent nonces 3..6 from the key: the node refuses
+    # nonce 3 and its pending count is 7.
+    k = _sending_keeper(tmp_path, ["{'code': -32003, 'message': 'nonce too low'}"], 7)
+    k.nonces.sync(3)
+    assert k._send(_fn(), "liquidate", A, 1_000_000) is True
+    assert len(k.w3.eth.sent) == 1
+    assert list(k.nonces.pending) == [7] and k.nonces.pending[7].key == A, "only the send that reached the node"
+    assert list(NonceBook(tmp_path / "state.json", k.account.address).pending) == [7], "recorded on disk"
+    assert k.nonces.reserve() == 8
+
+
+def test_resync_keeps_what_is_in_flight(tmp_path):
+    book = NonceBook(tmp_path / "s.json", KEEPER)
+    book.sync(5)
+    book.record(_pending(book.reserve(), A))  # 5 and 6: the keeper's own, in the pool
+    book.record(_pending(book.reserve(), B))
+    book.resync(9)  # the node's pending count: 5, 6 and the other sender's 7, 8
+    assert list(book.pending) == [5, 6], "nothing dropped: the node counts pooled transactions"
+    assert book.reserve() == 9
+    book.resync(3)  # a lagging node never hands a recorded nonce out again
+    assert book.reserve() == 10
+
+
+def test_a_failed_replacement_keeps_the_original_in_flight(tmp_path):
+    # A bump the node refuses (or whose original was mined meanwhile) must not forget the original:
+    # it is still in flight, and after a restart the record is what stops a second liquidation.
+    k = _sending_keeper(tmp_path, [], 0)
+    k.nonces.sync(0)
+    assert k._send(_fn(), "liquidate", A, 1_000_000) is True
+    original = k.nonces.pending[0]
+    k.w3.eth.errors = ["replacement transaction underpriced"]
+    k.summary = type(k.summary)()
+    k._replace(original)
+    assert k.nonces.in_flight(A) == original
+    assert NonceBook(tmp_path / "state.json", k.account.address).pending[0].tx_hash == original.tx_hash
+    assert k.nonces.reserve() == 1, "the replacement's nonce is not handed out again"
+
+
+_ENGINE_ERRORS = [
+    {"type": "error", "name": "NotLiquidatable", "inputs": [{"name": "account", "type": "address"},
+                                                             {"name": "health", "type": "uint256"}]},
+    {"type": "error", "name": "InsufficientGasForFeed", "inputs": []},
+    {"type": "error", "name": "AuctionNotRunning", "inputs": [{"name": "id", "type": "uint256"}]},
+]
+
+
+def _selector(signature: str) -> str:
+    from eth_utils import keccak
+
+    return keccak(text=signature)[:4].hex()
+
+
+# what the keeper builds from the ABIs, spelled out: selector -> name
+_ERROR_NAMES = {"0x" + _selector(sig): sig.split("(")[0]
+                for sig in ("NotLiquidatable(address,uint256)", "InsufficientGasForFeed()", "AuctionNotRunning(uint256)")}
+
+
+def test_error_selectors_from_abis():
+    from unwind.keeper.transactions import error_selectors
+
+    assert error_selectors([_ENGINE_ERRORS]) == _ERROR_NAMES
+
+
+class _ReplayProvider:
+    """eth_call at a block answers what the node would: a revert with data, or a result."""
+
+    def __init__(self, answer):
+        self.answer, self.calls = answer, []
+
+    def make_request(self, method, params):
+        self.calls.append((method, params))
+        return self.answer
+
+
+def _reverted_keeper(answer):
+    from types import SimpleNamespace
+
+    k = _stub_keeper(PositionIndex(), {})
+    k.w3 = SimpleNamespace(provider=_ReplayProvider(answer))
+    k._errors = _ERROR_NAMES
+    k.nonces = NonceBook(None, KEEPER)
+    k.rpc_calls = 0
+    return k
+
+
+@pytest.mark.parametrize("key, answer, lost", [
+    # replayed at the end of its block the batch would still liquidate 3: it ran out of gas
+    (f"batch:{A},{B}", {"result": "0x" + _word_hex(3)}, False),
+    # ... it would liquidate nobody: another keeper was first
+    (f"batch:{A},{B}", {"result": "0x" + _word_hex(0)}, True),
+    # a single liquidate: the account is no longer liquidatable / the gas check of the feed failed
+    (A, {"error": {"code": 3, "message": "execution reverted",
+                   "data": "0x" + _selector("NotLiquidatable(address,uint256)") + _word_hex(A) + _word_hex(WAD)}}, True),
+    (A, {"error": {"code": 3, "message": "execution reverted", "data": "0x" + _selector("InsufficientGasForFeed()")}},
+     False),
+    (A, {"result": "0x" + _word_hex(1) * 4}, False),
+])
+def test_a_revert_of_the_keepers_own_is_not_a_lost_race(key, answer, lost):
+    k = _reverted_keeper(answer)
+    p = _pending(7, key)
+    k.nonces.pending[7] = p
+    receipt = {"status": 0, "gasUsed": 99_000, "effectiveGasPrice": GWEI, "blockNumber": 12}
+    k._on_receipt(p, receipt, 12)
+    assert k.summary.reverted == 1
+    assert k.summary.lost_races == (1 if lost else 0)
+    assert k.metrics.reverted._value.get() == (0 if lost else 1)
+    assert k.w3.provider.calls == [("eth_call", [{"from": KEEPER, "to": C, "data": "0x12"}, "0xc"])], \
+        "replayed at the end of its block"
+    assert k.nonces.pending == {}
+
+
+def test_a_take_the_auction_ended_before_is_a_lost_race():
+    answer = {"error": {"code": 3, "message": "execution reverted",
+                        "data": "0x" + _selector("AuctionNotRunning(uint256)") + _word_hex(5)}}
+    k = _reverted_keeper(answer)
+    p = _pending(3, "auction:5", kind="take")
+    k._on_receipt(p, {"status": 0, "gasUsed": 1, "blockNumber": 9}, 9)
+    assert (k.summary.lost_races, k.summary.reverted) == (1, 1)
+
+
+# --- strategy.flash_min_proceeds --------------------------------------------------------------
+
+def test_flash_minimum_keeps_gas_and_min_profit_within_the_slippage():
+    from unwind.keeper.strategy import Bid, flash_min_proceeds
+
+    # quoted 25,000 for a take that owes 22,000: 0.5% slippage allows down to 24,875
+    bid = Bid(1, 10 * WAD, 2_200 * WAD, 22_000 * WAD, 2_990 * WAD, 10 * WAD, proceeds=25_000 * WAD)
+    assert flash_min_proceeds(bid, 10 * WAD, 0, 50) == 24_875 * WAD
+    # 30% slippage would allow 17,500, below owe: the floor is owe + gas 10 + min profit 100
+    assert flash_min_proceeds(bid, 10 * WAD, 100 * WAD, 3_000) == 22_110 * WAD
+    # a negative --min-profit never lowers the floor below owe + gas
+    assert flash_min_proceeds(bid, 10 * WAD, -500 * WAD, 9_999) == 22_010 * WAD
+
+
+# --- bidding: when a redo is worth its gas ------------------------------------------------------
+
+def test_redo_incentive_mirrors_the_auction():
+    from unwind.keeper.strategy import floor_price, redo_incentive
+
+    # tab 3,000, lot 2 WETH at 2,500 (worth 5,000), dust 1,000: 10 + 0.001 x 3,000 = 13
+    assert redo_incentive(2 * WAD, 3_000 * WAD, 18, 2_500 * WAD, 1_000 * WAD, 10 * WAD, WAD // 1000) == 13 * WAD
+    # a lot worth 0.39 (below dust) or a tab below dust pays nothing
+    assert redo_incentive(10**9, 3_000 * WAD, 18, 2_500 * WAD, 1_000 * WAD, 10 * WAD, WAD // 1000) == 0
+    assert redo_incentive(2 * WAD, 999 * WAD, 18, 2_500 * WAD, 1_000 * WAD, 10 * WAD, WAD // 1000) == 0
+    # 8 decimals: 0.02 WBTC at 50,000 = 1,000 exactly: not below dust
+    assert redo_incentive(2_000_000, 5_000 * WAD, 8, 50_000 * WAD, 1_000 * WAD, 0, WAD // 100) == 50 * WAD
+    assert floor_price(2_550 * WAD, WAD // 5) == 2_040 * WAD
+    assert floor_price(1, WAD // 5) == 1, "rounded up"
+
+
+def _redo_keeper(dust=1_000 * WAD, params=(1, 11 * WAD // 10, 3600, 0, 60, 7200, WAD // 5, 10 * WAD, WAD // 1000),
+                 start_price=2_550 * WAD):
+    from types import SimpleNamespace as NS
+
+    call = lambda value: NS(call=lambda block_identifier=None: value)  # noqa: E731
+    k = _stub_keeper(PositionIndex(), {})
+    k.c = {"auction": NS(functions=NS(params=lambda cid: call(params))),
+           "vault": NS(functions=NS(dust=lambda: call(dust))),
+           "oracle": NS(functions=NS(peek=lambda token: call((0, 0, 0, start_price, 0, 0))))}
+    k.collaterals = [(0, "0xweth", 18)]
+    k._flash, k._redos_declined = None, set()
+    return k
+
+
+def test_redo_only_when_it_pays_its_gas_or_the_keeper_would_take():
+    weth = CollateralState("0xweth", 18, 8 * WAD // 10, 2_550 * WAD, 2_550 * WAD, 0)
+    fee, gas_cost = 2 * GWEI, 2 * WAD  # redo: 150,000 gas x 2 gwei x 3,000 = 0.9 uUSD
+    k = _redo_keeper()
+    # a normal auction: the incentive (10 + 0.001 x 8,000 = 18) pays the gas, with no budget at all
+    why = k._redo_worth_it(1, "0xweth", 18, 4 * WAD, 8_000 * WAD, weth, fee, gas_cost, 0, 5)
+    assert why and why.startswith("incentive 18.00 covers the gas 0.90")
+    # a lot worth nothing: no incentive, and with no budget no take; with 10 uUSD to pay the tiny lot
+    # it still is no take (it fetches 2.5e-6 against 2 of gas)
+    assert k._redo_worth_it(2, "0xweth", 18, 10**9, 2_000 * WAD, weth, fee, gas_cost, 0, 5) is None
+    assert k._redo_worth_it(2, "0xweth", 18, 10**9, 2_000 * WAD, weth, fee, gas_cost, 10 * WAD, 6) is None
+    assert k.summary.redos_skipped == 2 and k.metrics.redos_skipped._value.get() == 2
+    # no incentive (tip and chip 0) but the keeper would buy at the floor 2,040 against the oracle's 2,550
+    k = _redo_keeper(params=(1, 11 * WAD // 10, 3600, 0, 60, 7200, WAD // 5, 0, 0))
+    why = k._redo_worth_it(3, "0xweth", 18, 4 * WAD, 8_000 * WAD, weth, fee, gas_cost, 10_000 * WAD, 5)
+    assert why == "a take at its floor 2040.0000 would pay"
+    # ... but not with nothing to pay for it
+    assert k._redo_worth_it(3, "0xweth", 18, 4 * WAD, 8_000 * WAD, weth, fee, gas_cost, 0, 6) is None

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import click
@@ -62,6 +63,12 @@ def keeper_options(f):
         click.option("--min-profit", type=float, default=0.0, show_default=True,
                      help="minimum profit of a take after gas, in debt tokens"),
         click.option("--max-gas-price", type=float, default=200.0, show_default=True, help="fee cap [gwei]"),
+        click.option("--native-price", type=click.FloatRange(min=0, min_open=True), default=3000.0, show_default=True,
+                     help="price of the chain's native coin in debt tokens, to weigh gas against incentives and "
+                          "profits"),
+        click.option("--altruistic", is_flag=True,
+                     help="liquidate accounts whose incentive does not pay the gas too (by default such "
+                          "liquidations are skipped, counted and logged)"),
         click.option("--shard", default="0/1", show_default=True, help="this keeper's share of accounts: i/n"),
         click.option("--state-file", type=click.Path(path_type=Path), default=None,
                      help="where sent transactions are recorded (survives restarts)"),
@@ -73,6 +80,9 @@ def keeper_options(f):
                      help="FlashTaker contract: pay for takes by selling the collateral in a market (no inventory)"),
         click.option("--market", "markets", multiple=True,
                      help="TOKEN=MARKET: where the flash taker sells a collateral (repeatable)"),
+        click.option("--slippage-bps", type=click.IntRange(0, 9_999), default=50, show_default=True,
+                     help="flash takes: the market may pay this much below the keeper's quote [basis points]; "
+                          "the take reverts below that, and always below owe + gas + --min-profit"),
         click.option("--replace-after", type=float, default=30.0, show_default=True,
                      help="seconds before a pending transaction is replaced with higher fees"),
         click.option("--adapt-every", type=click.IntRange(min=1), default=10, show_default=True,
@@ -86,7 +96,8 @@ def keeper_options(f):
 
 def make_keeper(rpc_url: str, private_key: str, deployment, dry_run, kick_only, bid_only, min_profit, max_gas_price,
                 shard, state_file, metrics_port, poll_interval, max_blocks, batch_size, replace_after,
-                flash_taker=None, markets=(), adapt_every: int = 10, network_name: str = "local",
+                flash_taker=None, markets=(), adapt_every: int = 10, slippage_bps: int = 50,
+                native_price: float = 3000.0, altruistic: bool = False, network_name: str = "local",
                 log=None) -> Keeper:
     log = log or configure_logging()
     if kick_only and bid_only:
@@ -110,7 +121,8 @@ def make_keeper(rpc_url: str, private_key: str, deployment, dry_run, kick_only, 
         dry_run=dry_run, min_profit=int(min_profit * WAD), max_gas_price=int(max_gas_price * 10**9),
         shard=shard_i, shards=shards, state_file=state_file, metrics_port=metrics_port,
         poll_interval=poll_interval, batch_size=batch_size, replace_after=replace_after,
-        flash_taker=flash_taker, markets=market_map, adapt_every=adapt_every,
+        flash_taker=flash_taker, markets=market_map, adapt_every=adapt_every, slippage_bps=slippage_bps,
+        native_price=int(Decimal(str(native_price)) * WAD), altruistic=altruistic,
     )
     return Keeper(cfg, abis, private_key, log=log)
 
@@ -144,5 +156,17 @@ def cli(rpc_url, key_env, keyfile, **kwargs):
     main(rpc_url, key, **kwargs)
 
 
+def run_cli(args=None) -> int:
+    """`python -m unwind.keeper`: bad input is one `error:` line on stderr and exit status 2."""
+    try:
+        cli.main(args=args, prog_name="python -m unwind.keeper", standalone_mode=False)
+    except click.ClickException as exc:
+        print(f"error: {exc.format_message()}", file=sys.stderr)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        return 1
+    return 0
+
+
 if __name__ == "__main__":
-    cli()
+    sys.exit(run_cli())

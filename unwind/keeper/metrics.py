@@ -17,6 +17,15 @@ class KeeperMetrics:
         self.auctions_won = Counter("unwind_keeper_auctions_won", "takes mined", registry=r)
         self.auctions_lost = Counter("unwind_keeper_auctions_lost", "takes or liquidations lost to others", registry=r)
         self.profit = Counter("unwind_keeper_profit_wad", "expected profit of mined takes [debt wei]", registry=r)
+        self.liquidations_skipped = Counter("unwind_keeper_liquidations_skipped",
+                                            "liquidations not sent: the engine's incentive would not pay their gas "
+                                            "(each time one is considered; --altruistic sends them)", registry=r)
+        self.redos_skipped = Counter("unwind_keeper_redos_skipped",
+                                     "redos not sent: the incentive would not pay the gas and the keeper would not "
+                                     "take the auction", registry=r)
+        self.reverted = Counter("unwind_keeper_reverted",
+                                "own transactions that reverted for a reason of the keeper's own (not lost races)",
+                                registry=r)
         self.gas_spent = Counter("unwind_keeper_gas_spent_wei", "gas paid [wei]", registry=r)
         self.rpc_errors = Counter("unwind_keeper_rpc_errors", "failed RPC round trips", registry=r)
         self.rpc_calls = Counter("unwind_keeper_rpc_calls", "RPC requests made", registry=r)

@@ -72,6 +72,13 @@ class NonceBook:
             self.save()
         return done
 
+    def resync(self, node_nonce: int) -> None:
+        """Follow the node's next nonce for the key (its pending count) after it refused one as
+        taken: something else sends from this key. Unlike `sync`, nothing is dropped: the node's
+        pending count includes the keeper's own pooled transactions, which stay in flight, and
+        no recorded nonce is handed out again."""
+        self.next_nonce = max([node_nonce, self.next_nonce or 0] + [n + 1 for n in self.pending])
+
     def reserve(self) -> int:
         if self.next_nonce is None:
             raise RuntimeError("sync() with the chain nonce first")

@@ -42,6 +42,7 @@ class Bid:
     expected_owe: int  # [wad]
     expected_profit: int  # [wad] after gas
     bought: int = 0  # collateral the take will deliver [token units]
+    proceeds: int = 0  # [wad] flash takes: what the market quoted for `bought`
 
 
 def plan_bid(
@@ -100,9 +101,33 @@ def plan_flash_bid(auction_id: int, price: int, request: int, bought: int, owe: 
     profit = proceeds - owe - gas_cost
     if proceeds < owe or profit < max(min_profit, 0):
         return None
-    return Bid(auction_id, request, price, owe, profit, bought)
+    return Bid(auction_id, request, price, owe, profit, bought, proceeds)
+
+
+def flash_min_proceeds(bid: Bid, gas_cost: int, min_profit: int, slippage_bps: int) -> int:
+    """The least a flash take may get from the market (FlashTaker's `minProceeds`; below it the
+    take reverts): the quote less `slippage_bps`, and never less than owe + gas + min_profit, so
+    a market moved against the take (a sandwich) cannot leave the keeper paying for its gas."""
+    floor = bid.expected_owe + gas_cost + max(min_profit, 0)
+    return max(floor, bid.proceeds * (10_000 - slippage_bps) // 10_000)
 
 
 def gas_cost_in_debt(gas_units: int, fee_per_gas: int, native_price_wad: int) -> int:
     """Gas cost of a transaction in debt-token wei, with the native coin priced in WAD."""
     return gas_units * fee_per_gas * native_price_wad // WAD
+
+
+def redo_incentive(lot: int, tab: int, decimals: int, current_price: int, dust: int, redo_tip: int,
+                   redo_chip: int) -> int:
+    """What DutchAuction.redo pays the keeper [debt wei]: redoTip + redoChip x tab, only when
+    neither the tab nor the lot's value at the current price is below the dust floor."""
+    lot_value = lot * current_price // 10**decimals
+    if tab < dust or lot_value < dust:
+        return 0
+    return redo_tip + tab * redo_chip // WAD
+
+
+def floor_price(reference: int, max_discount: int) -> int:
+    """The lowest price a restarted auction reaches before it needs a redo again [wad price]:
+    the reference (the oracle's auction start price) less maxDiscount, as the auction rounds it."""
+    return -(-reference * (WAD - max_discount) // WAD)

@@ -50,7 +50,9 @@ from inv_profiles import current
 from types import SimpleNamespace
 
 from unwind import curves
+from unwind.keeper import health as keeper_health
 from unwind.keeper import plan as mirror
+from unwind.keeper.index import Position
 from unwind.deploy import deploy_system
 from unwind.params import default_params, wad
 
@@ -168,6 +170,7 @@ class View:
     engine: tuple  # targetHealth, lotMargin, tip, chip, globalCap
     caps: dict  # sym -> engine.collateralCap
     previews: dict  # account -> engine.previewLiquidate tuple
+    raw_config: dict  # sym -> IVault.collateral(id) as read
     sales: dict = field(default_factory=dict)  # id -> sale tuple
 
     def debt(self, acct) -> int:
@@ -202,13 +205,14 @@ def read(w: World) -> View:
     i += len(SYMBOLS)
     previews = {acct: tuple(p) for acct, p in zip(w.accounts, out[i : i + len(w.accounts)])}
     i += len(w.accounts)
-    quotes, config, bal_vault, bal_auction, debt_by_id, in_auction = {}, {}, {}, {}, {}, {}
+    quotes, config, bal_vault, bal_auction, debt_by_id, in_auction, raw_config = {}, {}, {}, {}, {}, {}, {}
     for sym in SYMBOLS:
         q, cfg, bv, ba, dbi, in_auction[sym] = out[i : i + 6]
         i += 6
         quotes[sym] = tuple(q)
         # CollateralConfig: token, decimals, frozen, maxLtv, liquidationThreshold, penalty, supplyCap, totalSupplied
         config[sym] = (cfg[4], cfg[5], cfg[7], cfg[3], cfg[2])
+        raw_config[sym] = tuple(cfg)
         bal_vault[sym], bal_auction[sym], debt_by_id[sym] = bv, ba, dbi
     held, art, health = {}, {}, {}
     for acct in w.accounts:
@@ -217,28 +221,20 @@ def read(w: World) -> View:
         i += 5
     view = View(ts, rate, total_art, vault_debt, dust, supply, auction_debt, bad, surplus, stop, quotes, config,
                 bal_vault, bal_auction, debt_by_id, in_auction, held, art, health, list(active), engine, caps,
-                previews)
+                previews, raw_config)
     sales = w.d.batch([a.functions.sales(aid) for aid in view.active])
     view.sales = {aid: tuple(s) for aid, s in zip(view.active, sales)}
     return view
 
 
-def mirror_market(w: World, view: View) -> mirror.Market:
-    """The keeper's planner inputs (unwind/keeper/plan.py) from the same reads."""
-    ids = {sym: w.ids[sym] for sym in SYMBOLS}
-    terms = {}
-    for sym in SYMBOLS:
-        q = view.quotes[sym]  # current, borrow, liquidation, auctionStart, status, guard
-        terms[ids[sym]] = mirror.Terms(w.system.collateral[sym].address, w.decimals[sym], view.config[sym][0],
-                                       view.config[sym][1], mirror.Quote(q[0], q[2], q[3], q[5]))
-    queue = mirror.Queue(view.auction_debt, {ids[s]: view.debt_by_id[s] for s in SYMBOLS},
-                         {ids[s]: view.caps[s] for s in SYMBOLS})
-    return mirror.Market(view.dust, mirror.EngineConfig(*view.engine), queue, terms)
-
-
 def mirror_plan(w: World, view: View, acct: str) -> mirror.Preview:
-    held = {w.ids[sym]: amount for sym, amount in view.held[acct].items()}
-    return mirror.plan_position(held, view.debt(acct), mirror_market(w, view))
+    """The keeper's decision (unwind/keeper/health.py: its MarketState, built from the same
+    contract answers read_market_state reads, and the planner unwind/keeper/plan.py)."""
+    cols = [(w.ids[sym], w.system.collateral[sym].address, w.decimals[sym], view.raw_config[sym], view.quotes[sym],
+             view.debt_by_id[sym], view.caps[sym]) for sym in SYMBOLS]
+    state = keeper_health.market_state(0, view.rate, view.dust, view.engine, view.auction_debt, cols)
+    position = Position(view.art[acct], {w.ids[sym]: amount for sym, amount in view.held[acct].items()})
+    return keeper_health.preview_of(position, state)
 
 
 # Sale tuple: lot, tab, owner, startedAt, collateralId, index, decimals, token, top

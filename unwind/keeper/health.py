@@ -56,6 +56,20 @@ class MarketState:
         return self._market[0]
 
 
+def market_state(block: int, rate: int, dust: int, engine: tuple, total_debt: int, collaterals: list) -> MarketState:
+    """A MarketState from the contracts' answers, as read_market_state reads them: `engine` is
+    (targetHealth, lotMargin, tip, chip, globalCap); each of `collaterals` is (id, token, decimals,
+    IVault.collateral(id), IOracleAdapter.peek(token), auction.debtOf(id), engine.collateralCap(id))."""
+    cols, debt_of_id, caps = {}, {}, {}
+    for cid, token, decimals, conf, q, used, cap in collaterals:
+        # CollateralConfig: token, decimals, frozen, maxLtv, liquidationThreshold, penalty, ...
+        # Quote: current, borrowPrice, liquidationPrice, auctionStartPrice, status, guard
+        cols[cid] = CollateralState(token, decimals, conf[4], q[2], q[0], q[5], conf[5], q[3])
+        debt_of_id[cid], caps[cid] = used, cap
+    return MarketState(block, rate, cols, dust, planner.EngineConfig(*engine),
+                       planner.Queue(total_debt, debt_of_id, caps))
+
+
 def debt_of(art: int, rate: int) -> int:
     return -(-art * rate // RAY)  # ceil, like the vault
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from web3.exceptions import Web3RPCError
 
-from unwind.keeper.health import CollateralState, MarketState
+from unwind.keeper.health import MarketState, market_state
 from unwind.keeper.index import PositionIndex, ReorgTooDeep
 
 WAD = 10**18
@@ -90,15 +90,19 @@ class StateReader:
 
     # --- market state ---
     def read_market_state(self, head: int) -> MarketState:
-        vault, oracle = self.c["vault"], self.c["oracle"]
-        rate = vault.functions.currentRate().call(block_identifier=head)
-        cols = {}
-        for cid, token, decimals in self.collaterals:
-            conf = vault.functions.collateral(cid).call(block_identifier=head)
-            q = oracle.functions.peek(token).call(block_identifier=head)
-            # Quote: (current, borrowPrice, liquidationPrice, auctionStartPrice, status, guard)
-            cols[cid] = CollateralState(token, decimals, conf[4], q[2], q[0], q[5])
-        return MarketState(head, rate, cols)
+        """Everything an account's plan depends on besides its position (health.MarketState):
+        a fixed number of calls, 9 + 4 per collateral, whatever the number of accounts."""
+        vault, oracle, engine, auction = self.c["vault"], self.c["oracle"], self.c["engine"], self.c["auction"]
+        at = {"block_identifier": head}
+        rate = vault.functions.currentRate().call(**at)
+        dust = vault.functions.dust().call(**at)
+        e = engine.functions
+        config = (e.targetHealth().call(**at), e.lotMargin().call(**at), e.tip().call(**at), e.chip().call(**at),
+                  e.globalCap().call(**at))
+        cols = [(cid, token, decimals, vault.functions.collateral(cid).call(**at), oracle.functions.peek(token).call(**at),
+                 auction.functions.debtOf(cid).call(**at), e.collateralCap(cid).call(**at))
+                for cid, token, decimals in self.collaterals]
+        return market_state(head, rate, dust, config, auction.functions.totalDebt().call(**at), cols)
 
     # --- auctions ---
     def _auction_statuses(self, ids: list, head: int, chunk: int = 200) -> dict:

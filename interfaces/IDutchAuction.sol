@@ -21,8 +21,29 @@ import {IOracleAdapter} from "./IOracleAdapter.sol";
 ///         before the delayed price confirms it (scenario 12). When the curve falls below that
 ///         floor, or the auction is older than `maxAge`, the auction needs a `redo`: anyone may
 ///         restart it from the current reference and earn the redo incentive. When the oracle has
-///         no accepted price, the floor is `top / buffer * (1 - maxDiscount)`, the reference it
-///         started from.
+///         no accepted price, `getStatus` takes the floor as `top / buffer * (1 - maxDiscount)`,
+///         the reference the auction started from (takes and redo are refused then: PRICE GUARDS).
+///
+///         PRICE GUARDS. A take or a redo needs a price the oracle serves live. Both revert
+///         `OracleGuarded(token, guard)` while the collateral's guard (IOracleAdapter.Guard, as
+///         `peek`/`update` report it in that transaction) is:
+///         - NoPrice or Frozen: the floor's reference would be the auction's own start or the last
+///           good price, which can be far from the market (after an upward jump that froze the
+///           adapter, an auction kept selling at the old floor, below the market);
+///         - DelayedStopped: the guardian stopped the delayed feed because it suspects the price;
+///         - SequencerDown: the L2's feeds stop updating (their last rounds may still look fresh)
+///           and only transactions forced in through L1 could bid on the falling curve.
+///         They are allowed with guard None and during the two grace periods (RecoveryGrace,
+///         SequencerGrace): the price is live then, and the graces let borrowers act before
+///         liquidations, which does not concern collateral already seized. The adapter reports
+///         the guard of highest priority (NoPrice > Frozen > DelayedStopped > SequencerDown >
+///         SequencerGrace > RecoveryGrace), so a refusing guard is never hidden behind a grace.
+///         A refusal never ends or changes an auction: its curve goes on with time, and once the
+///         guard lifts takes resume against the floor of that moment; an auction that fell below
+///         it, or outlived maxAge, meanwhile is restarted by `redo`, which is allowed again then.
+///         The stop levels still apply on top. Maker's Clipper refuses `kick` and `redo` on an
+///         invalid price; here the floor of every take reads the oracle, so takes are refused too.
+///         `getStatus` reports the curve, not the guard: read `oracle().peek(token).guard`.
 ///
 ///         TAKE. `take(id, amount, maxPrice, receiver, data)` buys up to `amount` collateral at the
 ///         current price if it is <= maxPrice. The taker pays `owe = ceil(slice * price)`. A take
@@ -96,6 +117,9 @@ interface IDutchAuction {
     error NoPrice(address token);
     error ForbiddenReceiver(address receiver);
     error DustLeft(uint256 remainingTab, uint256 dust);
+    /// @notice `take`/`redo`: the oracle guards `token` (PRICE GUARDS). The same error, selector
+    ///         included, as ILiquidationEngine's.
+    error OracleGuarded(address token, IOracleAdapter.Guard guard);
 
     // --- Events ---
 
@@ -126,7 +150,8 @@ interface IDutchAuction {
     ///         is worth less than one unit of collateral at the current price that is nothing, the
     ///         taker pays the tab, gets no collateral, and the whole lot returns to the owner (an
     ///         auction can always be ended). A take the dust rule trims to no collateral reverts
-    ///         `ZeroAmount`: take the whole lot instead.
+    ///         `ZeroAmount`: take the whole lot instead. Reverts `OracleGuarded` while the oracle
+    ///         guards the collateral (PRICE GUARDS).
     /// @return slice collateral bought [token units]
     /// @return owe debt tokens paid [wad]
     function take(uint256 id, uint256 amount, uint256 maxPrice, address receiver, bytes calldata data)
@@ -135,7 +160,8 @@ interface IDutchAuction {
 
     /// @notice Restart an auction that is older than maxAge or whose price fell below the floor,
     ///         from the current reference price; pays `keeper` the redo incentive from the buffer
-    ///         when the auction is not dust.
+    ///         when the auction is not dust. Reverts `OracleGuarded` while the oracle guards the
+    ///         collateral (PRICE GUARDS), before checking that the auction needs a redo.
     function redo(uint256 id, address keeper) external;
 
     /// @notice Anyone: pre-pay the storage of `count` more sales (1..256 per call), so that

@@ -20,6 +20,12 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
     uint256 internal constant RAY = 1e27;
     uint256 internal constant MAX_DISCOUNT = 0.25e18; // [wad]
     uint256 internal constant MAX_RESERVE = 256; // [sales] per `reserve` call (~70k gas each)
+    /// @dev The oracle guards under which takes and redos revert `OracleGuarded` (IDutchAuction
+    ///      PRICE GUARDS), as a bit set over IOracleAdapter.Guard: NoPrice (1), Frozen (2),
+    ///      DelayedStopped (4), SequencerDown (5); None (0), RecoveryGrace (3) and SequencerGrace
+    ///      (6) allow them. Tested inline, `(REFUSING_GUARDS >> guard) & 1`, at both places: an
+    ///      internal function for it cost the take ~100 gas more (the optimizer's inlining).
+    uint256 internal constant REFUSING_GUARDS = 1 << 1 | 1 << 2 | 1 << 4 | 1 << 5;
     bytes32 public constant ENGINE_ROLE = keccak256("ENGINE_ROLE");
 
     IVault public immutable vault;
@@ -217,10 +223,11 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         // One oracle read: the update's quote is what a peek in this block returns, so the redo
         // check and the restart price come from the same evaluation.
         IOracleAdapter.Quote memory q = _oracle().update(token);
+        // A price the auction may trade on (PRICE GUARDS): live, so auctionStartPrice > 0.
+        if ((REFUSING_GUARDS >> uint8(q.guard)) & 1 != 0) revert OracleGuarded(token, q.guard);
         (bool needsRedo,) = _status(sale, p, q.auctionStartPrice);
         if (!needsRedo) revert AuctionDoesNotNeedRedo(id);
 
-        if (q.status == IOracleAdapter.Status.Frozen || q.auctionStartPrice == 0) revert NoPrice(token);
         uint256 top = FPM.mulDivUp(q.auctionStartPrice, p.buffer, WAD);
         s.top = _toUint128(top);
         s.startedAt = uint40(block.timestamp);
@@ -385,14 +392,18 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         needsRedo = elapsed > p.maxAge || price < floor;
     }
 
-    /// @dev The price a take pays now; reverts when the auction needs a redo or costs more than `maxPrice`.
+    /// @dev The price a take pays now; reverts when the oracle guards the collateral
+    ///      (REFUSING_GUARDS), the auction needs a redo or it costs more than `maxPrice`. One
+    ///      oracle read serves the guard and the floor.
     function _takePrice(uint256 id, StoredSale memory sale, address token, uint256 maxPrice)
         internal
         view
         returns (uint256 price)
     {
+        IOracleAdapter.Quote memory q = _oracle().peek(token);
+        if ((REFUSING_GUARDS >> uint8(q.guard)) & 1 != 0) revert OracleGuarded(token, q.guard);
         bool needsRedo;
-        (needsRedo, price) = _status(sale, _takeParams(sale.collateralId), _oracle().peek(token).auctionStartPrice);
+        (needsRedo, price) = _status(sale, _takeParams(sale.collateralId), q.auctionStartPrice);
         if (needsRedo) revert AuctionNeedsRedo(id);
         if (price > maxPrice) revert PriceAboveMax(price, maxPrice);
     }

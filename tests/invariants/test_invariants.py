@@ -23,7 +23,8 @@ After every step (see `check_invariants`):
 The liquidate, take and redo rules also check their own outcomes: a healthy account is never
 liquidated; an unsafe one is, unless a documented guard blocks it and the revert names that
 guard (and the guard really holds); a take pays the curve price at its block (computed here
-independently), at least price * amount and never below the floor.
+independently), at least price * amount and never below the floor; a take or redo refused
+`OracleGuarded` names a guard that holds and is one of those that refuse them (PRICE GUARDS).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from inv_profiles import current
 from types import SimpleNamespace
 
 from unwind import curves
+from unwind.client import AUCTION_REFUSING_GUARDS
 from unwind.deploy import deploy_system
 from unwind.params import default_params, wad
 
@@ -70,7 +72,7 @@ GUARDS = {"LiquidationsPaused", "LiquidationGrace", "ShutdownActive", "OracleGua
 
 _SALTS = itertools.count()
 
-COUNTS = {"runs": 0, "steps": 0, "liquidate": 0, "take": 0, "redo": 0, "short": 0, "guarded": 0,
+COUNTS = {"runs": 0, "steps": 0, "liquidate": 0, "take": 0, "redo": 0, "short": 0, "guarded": 0, "auction_guarded": 0,
           "refused_healthy": 0, "over_limit": 0}
 
 
@@ -641,6 +643,8 @@ class UnwindMachine(RuleBasedStateMachine):
                 assert amount < sale[LOT] and sale[TAB] <= dust, r
             elif r.name == "StopLevel":
                 assert a.functions.stopLevel().call() >= 3, r
+            elif r.name == "OracleGuarded":
+                assert self.auction_guard_holds(r, tok.address), r
             elif r.name == "ZeroAmount":
                 # Only a partial take the dust rule trims can buy nothing (a take covering the tab
                 # pays it even for no collateral): the tab less the dust is worth less than one unit
@@ -683,6 +687,14 @@ class UnwindMachine(RuleBasedStateMachine):
         else:
             assert ev.tab >= dust, f"take left a tab of {ev.tab} below dust {dust}"
 
+    def auction_guard_holds(self, r: Reverted, token: str) -> bool:
+        """A take or redo refused `OracleGuarded` names the auction's token and a guard that holds
+        now and is one that refuses them (IDutchAuction PRICE GUARDS: NoPrice, Frozen,
+        DelayedStopped, SequencerDown; never None or a grace period)."""
+        COUNTS["auction_guarded"] += 1
+        guard = self.c["oracle"].functions.peek(token).call()[5]
+        return r.args_["token"].lower() == token.lower() and r.args_["guard"] == guard in AUCTION_REFUSING_GUARDS
+
     def needs_redo_model(self, sale, params, ts) -> bool:
         elapsed = ts - sale[STARTED]
         price = curve_price(params, sale[TOP], elapsed)
@@ -718,9 +730,8 @@ class UnwindMachine(RuleBasedStateMachine):
                 assert not self.needs_redo_model(sale, params, self.d.now() + 1), r
             elif r.name == "StopLevel":
                 assert a.functions.stopLevel().call() >= 2, r
-            elif r.name == "NoPrice":
-                q = self.c["oracle"].functions.peek(sale[TOKEN]).call()
-                assert q[4] == 3 or q[3] == 0, r
+            elif r.name == "OracleGuarded":
+                assert self.auction_guard_holds(r, sale[TOKEN]), r
             else:
                 raise AssertionError(f"redo of auction {aid} refused: {r}")
             return
@@ -874,6 +885,7 @@ def test_invariants_hold_under_random_use(world, chain, capsys):
         f"(min {PROFILE.min_take}), redo {COUNTS['redo']} (min {PROFILE.min_redo}), ended short "
         f"{COUNTS['short']} (min {PROFILE.min_short}), withdrawals past the limit refused {COUNTS['over_limit']} "
         f"(min {PROFILE.min_over_limit}); guarded refusals {COUNTS['guarded']}, "
+        f"guarded auction refusals {COUNTS['auction_guarded']}, "
         f"healthy refusals {COUNTS['refused_healthy']}"
     )
     with capsys.disabled():

@@ -33,6 +33,8 @@ ZERO = "0x0000000000000000000000000000000000000000"
 # IOracleAdapter.Guard values under which the auction refuses takes and redos (IDutchAuction
 # PRICE GUARDS), by name; None, RecoveryGrace and SequencerGrace allow them.
 AUCTION_REFUSING_GUARDS = {1: "NoPrice", 2: "Frozen", 4: "DelayedStopped", 5: "SequencerDown"}
+# Redos of one auction that may pay an incentive (IDutchAuction REDO INCENTIVE, MAX_PAID_REDOS).
+MAX_PAID_REDOS = 3
 
 
 @dataclass
@@ -58,6 +60,7 @@ class Auction:
     needs_redo: bool
     started_at: int  # [timestamp]
     top: int  # [wad per whole token] starting price
+    paid_redos: int = 0  # redos that paid an incentive; from MAX_PAID_REDOS on, a redo pays nothing
 
 
 @dataclass
@@ -114,10 +117,11 @@ class UnwindClient:
         out = []
         for aid in a.list().call():
             needs_redo, price, lot, tab = a.getStatus(aid).call()
-            s = a.sales(aid).call()  # (lot, tab, owner, startedAt, collateralId, index, decimals, token, top)
+            # (lot, tab, owner, startedAt, collateralId, index, decimals, token, top, paidRedos)
+            s = a.sales(aid).call()
             out.append(Auction(id=aid, symbol=self.symbols.get(s[4], str(s[4])), collateral_id=s[4], token=s[7],
                                owner=s[2], lot=lot, tab=tab, price=price, needs_redo=needs_redo, started_at=s[3],
-                               top=s[8]))
+                               top=s[8], paid_redos=s[9]))
         return out
 
     # --- adaptive risk ---

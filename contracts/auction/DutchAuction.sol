@@ -20,6 +20,8 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
     uint256 internal constant RAY = 1e27;
     uint256 internal constant MAX_DISCOUNT = 0.25e18; // [wad]
     uint256 internal constant MAX_RESERVE = 256; // [sales] per `reserve` call (~70k gas each)
+    /// @notice Redos of one auction that may pay an incentive (IDutchAuction REDO INCENTIVE).
+    uint256 public constant MAX_PAID_REDOS = 3;
     /// @dev The oracle guards under which takes and redos revert `OracleGuarded` (IDutchAuction
     ///      PRICE GUARDS), as a bit set over IOracleAdapter.Guard: NoPrice (1), Frozen (2),
     ///      DelayedStopped (4), SequencerDown (5); None (0), RecoveryGrace (3) and SequencerGrace
@@ -49,6 +51,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         uint8 collateralId;
         uint32 index; // position in the active list
         uint8 decimals;
+        uint8 paidRedos; // redos that paid an incentive, <= MAX_PAID_REDOS
         // slot 2
         uint128 top; // [wad price]
         uint64 id; // kick number << 32 | pool slot
@@ -152,6 +155,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
                 collateralId: 0,
                 index: 0,
                 decimals: 0,
+                paidRedos: 0,
                 top: 1,
                 id: 0
             });
@@ -228,18 +232,23 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         (bool needsRedo,) = _status(sale, p, q.auctionStartPrice);
         if (!needsRedo) revert AuctionDoesNotNeedRedo(id);
 
+        // Pay for the restart only when the auction is worth restarting (Maker's chost rule), and
+        // for at most MAX_PAID_REDOS restarts of one auction (an auction that cannot clear must
+        // not mint an incentive every maxAge for ever).
+        uint256 incentive;
+        uint256 paid = sale.paidRedos;
+        if (paid < MAX_PAID_REDOS) {
+            uint256 dust = vault.dust();
+            uint256 lotValue = FPM.fullMulDiv(sale.lot, q.current, 10 ** sale.decimals);
+            if (sale.tab >= dust && lotValue >= dust) {
+                incentive = p.redoTip + FPM.mulDiv(sale.tab, p.redoChip, WAD);
+                if (incentive > 0) ++paid;
+            }
+        }
         uint256 top = FPM.mulDivUp(q.auctionStartPrice, p.buffer, WAD);
         s.top = _toUint128(top);
-        s.startedAt = uint40(block.timestamp);
-
-        // Pay for the restart only when the auction is worth restarting (Maker's chost rule).
-        uint256 incentive;
-        uint256 dust = vault.dust();
-        uint256 lotValue = FPM.fullMulDiv(sale.lot, q.current, 10 ** sale.decimals);
-        if (sale.tab >= dust && lotValue >= dust) {
-            incentive = p.redoTip + FPM.mulDiv(sale.tab, p.redoChip, WAD);
-            if (incentive > 0) buffer.pay(keeper, incentive);
-        }
+        (s.startedAt, s.paidRedos) = (uint40(block.timestamp), uint8(paid));
+        if (incentive > 0) buffer.pay(keeper, incentive);
         emit Redo(id, keeper, top, incentive);
     }
 
@@ -302,7 +311,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
     /// @inheritdoc IDutchAuction
     function sales(uint256 id) external view returns (Sale memory) {
         StoredSale memory s = _sales[uint32(id)];
-        if (s.lot == 0 || s.id != id) return Sale(0, 0, address(0), 0, 0, 0, 0, address(0), 0);
+        if (s.lot == 0 || s.id != id) return Sale(0, 0, address(0), 0, 0, 0, 0, address(0), 0, 0);
         return Sale({
             lot: s.lot,
             tab: s.tab,
@@ -312,7 +321,8 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
             index: s.index,
             decimals: s.decimals,
             token: _collaterals[s.collateralId].token,
-            top: s.top
+            top: s.top,
+            paidRedos: s.paidRedos
         });
     }
 
@@ -537,6 +547,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
             collateralId: uint8(collateralId),
             index: n.active,
             decimals: decimals,
+            paidRedos: 0,
             top: _toUint128(top),
             id: uint64(id)
         });

@@ -24,7 +24,9 @@ The liquidate, take and redo rules also check their own outcomes: a healthy acco
 liquidated; an unsafe one is, unless a documented guard blocks it and the revert names that
 guard (and the guard really holds); a take pays the curve price at its block (computed here
 independently), at least price * amount and never below the floor; a take or redo refused
-`OracleGuarded` names a guard that holds and is one of those that refuse them (PRICE GUARDS).
+`OracleGuarded` names a guard that holds and is one of those that refuse them (PRICE GUARDS); a
+redo pays exactly the incentive the rule gives, and at most MAX_PAID_REDOS redos of an auction
+pay (REDO INCENTIVE).
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ from inv_profiles import current
 from types import SimpleNamespace
 
 from unwind import curves
-from unwind.client import AUCTION_REFUSING_GUARDS
+from unwind.client import AUCTION_REFUSING_GUARDS, MAX_PAID_REDOS
 from unwind.deploy import deploy_system
 from unwind.params import default_params, wad
 
@@ -73,7 +75,7 @@ GUARDS = {"LiquidationsPaused", "LiquidationGrace", "ShutdownActive", "OracleGua
 _SALTS = itertools.count()
 
 COUNTS = {"runs": 0, "steps": 0, "liquidate": 0, "take": 0, "redo": 0, "short": 0, "guarded": 0, "auction_guarded": 0,
-          "refused_healthy": 0, "over_limit": 0}
+          "unpaid_redo": 0, "refused_healthy": 0, "over_limit": 0}
 
 
 # --- the deployed world ------------------------------------------------------------------------
@@ -206,8 +208,8 @@ def read(w: World) -> View:
     return view
 
 
-# Sale tuple: lot, tab, owner, startedAt, collateralId, index, decimals, token, top
-LOT, TAB, OWNER, STARTED, CID, IDX, DEC, TOKEN, TOP = range(9)
+# Sale tuple: lot, tab, owner, startedAt, collateralId, index, decimals, token, top, paidRedos
+LOT, TAB, OWNER, STARTED, CID, IDX, DEC, TOKEN, TOP, PAID = range(10)
 
 
 def model_health(w: World, held: dict, art: int, rate: int, quotes: dict, config: dict) -> int:
@@ -709,6 +711,15 @@ class UnwindMachine(RuleBasedStateMachine):
         if self.before.active:
             self.redo(i, wait)
 
+    @rule(i=st.integers(0, 20))
+    def redo_past_the_paid_ones(self, i):
+        """An auction nobody buys, restarted MAX_PAID_REDOS + 1 times, each past its max age: the
+        last restart pays nothing (checked in `redo`)."""
+        aid = self.pick_auction(i) if self.before.active else None
+        for _ in range(MAX_PAID_REDOS + 1):
+            if aid is not None:
+                self.redo(i, 7300, only=aid)
+
     def redo(self, i, wait, only=None):
         self.kind = "redo"
         aid = only or self.pick_auction(i)
@@ -737,8 +748,18 @@ class UnwindMachine(RuleBasedStateMachine):
             return
         COUNTS["redo"] += 1
         ev = self.d.events(rcpt, "auction", "Redo")[0].args
-        ref = self.c["oracle"].functions.peek(sale[TOKEN]).call(block_identifier=rcpt.blockNumber)[3]
-        assert ev.top == -(-ref * params[1] // WAD), "redo restarted from the wrong price"
+        q = self.c["oracle"].functions.peek(sale[TOKEN]).call(block_identifier=rcpt.blockNumber)
+        assert ev.top == -(-q[3] * params[1] // WAD), "redo restarted from the wrong price"
+        # REDO INCENTIVE: tip + chip x tab when neither the tab nor the lot is dust, and only for
+        # the first MAX_PAID_REDOS paid redos of an auction: it pays at most that many over its life.
+        dust = self.c["vault"].functions.dust().call(block_identifier=rcpt.blockNumber)
+        worth = sale[TAB] >= dust and sale[LOT] * q[0] // 10 ** sale[DEC] >= dust
+        due = params[7] + sale[TAB] * params[8] // WAD if worth and sale[PAID] < MAX_PAID_REDOS else 0
+        assert ev.incentive == due, f"redo paid {ev.incentive}, the rule says {due} ({sale[PAID]} paid before)"
+        paid = a.functions.sales(aid).call()[PAID]
+        assert paid == sale[PAID] + (due > 0) <= MAX_PAID_REDOS, f"paid redos {sale[PAID]} -> {paid}"
+        if due == 0 and sale[PAID] == MAX_PAID_REDOS:
+            COUNTS["unpaid_redo"] += 1
 
     # --- governance within bounds ---
 
@@ -885,7 +906,7 @@ def test_invariants_hold_under_random_use(world, chain, capsys):
         f"(min {PROFILE.min_take}), redo {COUNTS['redo']} (min {PROFILE.min_redo}), ended short "
         f"{COUNTS['short']} (min {PROFILE.min_short}), withdrawals past the limit refused {COUNTS['over_limit']} "
         f"(min {PROFILE.min_over_limit}); guarded refusals {COUNTS['guarded']}, "
-        f"guarded auction refusals {COUNTS['auction_guarded']}, "
+        f"guarded auction refusals {COUNTS['auction_guarded']}, redos past the paid ones {COUNTS['unpaid_redo']}, "
         f"healthy refusals {COUNTS['refused_healthy']}"
     )
     with capsys.disabled():

@@ -567,6 +567,36 @@ def test_redo_after_price_below_floor(h, alice, bob, keeper, chain):
     h.assert_identity()
 
 
+def test_redo_incentives_are_bounded_on_an_auction_that_cannot_clear(h, alice, bob, keeper, chain):
+    """Issue 16 item 5. Nobody buys at the floor (a depegged LST, the debt token above par), so
+    the auction needs a redo every maxAge. Only its first MAX_PAID_REDOS (3) redos pay
+    `redoTip + redoChip x tab`; later ones restart it all the same and pay nothing, so the buffer
+    pays at most three incentives for it (before: one every maxAge, for ever). It still sells."""
+    s = h.s
+    params = set_curve(h, WETH_ID, max_age=600)
+    buyer(h, bob)
+    aid = kick_weth(h, alice, keeper)
+    tab = s.auction.sales(aid).tab
+    incentive = params.redoTip + tab * params.redoChip // WAD
+    assert incentive == wad(10) + wad("24.2")
+    keeper_before, surplus_before = s.debt_token.balanceOf(keeper), s.buffer.surplus()
+    paid, counted = [], []
+    for _ in range(5):
+        at(chain, s.auction.sales(aid).startedAt + 601)
+        h.refresh_all()
+        tx = s.auction.redo(aid, keeper, sender=keeper)
+        ev = one_event(tx, s.auction, "Redo")
+        assert ev.top == mul_div_up(wad(2700), params.buffer, WAD) and s.auction.sales(aid).startedAt == tx.timestamp
+        paid.append(ev.incentive)
+        counted.append(getattr(s.auction.sales(aid), "paidRedos", None))
+    assert paid == [incentive] * 3 + [0, 0]
+    assert s.debt_token.balanceOf(keeper) - keeper_before == 3 * incentive
+    assert surplus_before - s.buffer.surplus() == 3 * incentive
+    assert counted == [1, 2, 3, 3, 3] and s.auction.MAX_PAID_REDOS() == 3
+    check_take(h, s.auction.take(aid, WAD, MAX_UINT, bob, b"", sender=bob))
+    h.assert_identity()
+
+
 def test_floor_follows_the_oracle_current_price(h, alice, bob, keeper, chain):
     """The oracle's current price rises to 3300 after the kick: the floor becomes 2640, so an
     auction still priced above its old floor (2160) may not sell below 2640."""

@@ -20,9 +20,46 @@ import {IOracleAdapter} from "./IOracleAdapter.sol";
 ///         (maxDiscount <= 25%; default 20%), so a single depressed round cannot lower the floor
 ///         before the delayed price confirms it (scenario 12). When the curve falls below that
 ///         floor, or the auction is older than `maxAge`, the auction needs a `redo`: anyone may
-///         restart it from the current reference and earn the redo incentive. When the oracle has
-///         no accepted price, the floor is `top / buffer * (1 - maxDiscount)`, the reference it
-///         started from.
+///         restart it from the current reference and earn the redo incentive (REDO INCENTIVE).
+///         When the oracle has no accepted price, `getStatus` takes the floor as
+///         `top / buffer * (1 - maxDiscount)`, the reference the auction started from (takes and
+///         redo are refused then: PRICE GUARDS).
+///
+///         PRICE GUARDS. A take or a redo needs a price the oracle serves live. Both revert
+///         `OracleGuarded(token, guard)` while the collateral's guard (IOracleAdapter.Guard, as
+///         `peek`/`update` report it in that transaction) is:
+///         - NoPrice or Frozen: the floor's reference would be the auction's own start or the last
+///           good price, which can be far from the market (after an upward jump that froze the
+///           adapter, an auction kept selling at the old floor, below the market);
+///         - DelayedStopped: the guardian stopped the delayed feed because it suspects the price;
+///         - SequencerDown: the L2's feeds stop updating (their last rounds may still look fresh)
+///           and only transactions forced in through L1 could bid on the falling curve.
+///         They are allowed with guard None and during the two grace periods (RecoveryGrace,
+///         SequencerGrace): the price is live then, and the graces let borrowers act before
+///         liquidations, which does not concern collateral already seized. The adapter reports
+///         the guard of highest priority (NoPrice > Frozen > DelayedStopped > SequencerDown >
+///         SequencerGrace > RecoveryGrace), so a refusing guard is never hidden behind a grace.
+///         A refusal never ends or changes an auction: its curve goes on with time, and once the
+///         guard lifts takes resume against the floor of that moment; an auction that fell below
+///         it, or outlived maxAge, meanwhile is restarted by `redo`, which is allowed again then.
+///         The stop levels still apply on top. Maker's Clipper refuses `kick` and `redo` on an
+///         invalid price; here the floor of every take reads the oracle, so takes are refused too.
+///         `getStatus` reports the curve, not the guard: read `oracle().peek(token).guard`.
+///
+///         REDO INCENTIVE. A redo pays `keeper` `redoTip + floor(tab * redoChip)` (the parameters
+///         and the tab at that redo) from the buffer, which records bad debt beyond its surplus,
+///         when the tab and the lot's value at the current price are both at least the vault's
+///         dust floor (Maker's chost rule), and only for the first MAX_PAID_REDOS = 3 redos of an
+///         auction that pay (a public constant of DutchAuction; `sales(id).paidRedos` counts
+///         them). Later redos are allowed (an auction can always be restarted) and pay 0. So one
+///         auction pays at most `MAX_PAID_REDOS * (redoTip + redoChip * tab)` in redo incentives
+///         over its life (tab at the kick, the largest it has; parameters as in force at each
+///         redo, so at their bounds 3 x (10,000 + 1% of tab) debt tokens).
+///         Why a count: an auction whose floor stays above the market (a depegged LST, the debt
+///         token above par) needs a redo every maxAge and would otherwise mint the incentive for
+///         ever; "no incentive when the start price did not change" alone would not bound it,
+///         since the reference moves a little between redos. An auction that can clear needs few
+///         restarts, and a keeper that means to buy an auction can restart it itself.
 ///
 ///         TAKE. `take(id, amount, maxPrice, receiver, data)` buys up to `amount` collateral at the
 ///         current price if it is <= maxPrice. The taker pays `owe = ceil(slice * price)`. A take
@@ -80,6 +117,7 @@ interface IDutchAuction {
         uint8 decimals; // of the collateral token
         address token;
         uint128 top; // [wad price] starting price
+        uint8 paidRedos; // redos that paid an incentive, <= MAX_PAID_REDOS (REDO INCENTIVE)
     }
 
     // --- Errors ---
@@ -96,6 +134,9 @@ interface IDutchAuction {
     error NoPrice(address token);
     error ForbiddenReceiver(address receiver);
     error DustLeft(uint256 remainingTab, uint256 dust);
+    /// @notice `take`/`redo`: the oracle guards `token` (PRICE GUARDS). The same error, selector
+    ///         included, as ILiquidationEngine's.
+    error OracleGuarded(address token, IOracleAdapter.Guard guard);
 
     // --- Events ---
 
@@ -126,7 +167,8 @@ interface IDutchAuction {
     ///         is worth less than one unit of collateral at the current price that is nothing, the
     ///         taker pays the tab, gets no collateral, and the whole lot returns to the owner (an
     ///         auction can always be ended). A take the dust rule trims to no collateral reverts
-    ///         `ZeroAmount`: take the whole lot instead.
+    ///         `ZeroAmount`: take the whole lot instead. Reverts `OracleGuarded` while the oracle
+    ///         guards the collateral (PRICE GUARDS).
     /// @return slice collateral bought [token units]
     /// @return owe debt tokens paid [wad]
     function take(uint256 id, uint256 amount, uint256 maxPrice, address receiver, bytes calldata data)
@@ -135,7 +177,9 @@ interface IDutchAuction {
 
     /// @notice Restart an auction that is older than maxAge or whose price fell below the floor,
     ///         from the current reference price; pays `keeper` the redo incentive from the buffer
-    ///         when the auction is not dust.
+    ///         when the auction is not dust and has not paid MAX_PAID_REDOS of them yet (REDO
+    ///         INCENTIVE). Reverts `OracleGuarded` while the oracle guards the collateral (PRICE
+    ///         GUARDS), before checking that the auction needs a redo.
     function redo(uint256 id, address keeper) external;
 
     /// @notice Anyone: pre-pay the storage of `count` more sales (1..256 per call), so that

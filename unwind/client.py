@@ -30,6 +30,11 @@ from unwind.params import RAY, WAD
 
 MAX_UINT = 2**256 - 1
 ZERO = "0x0000000000000000000000000000000000000000"
+# IOracleAdapter.Guard values under which the auction refuses takes and redos (IDutchAuction
+# PRICE GUARDS), by name; None, RecoveryGrace and SequencerGrace allow them.
+AUCTION_REFUSING_GUARDS = {1: "NoPrice", 2: "Frozen", 4: "DelayedStopped", 5: "SequencerDown"}
+# Redos of one auction that may pay an incentive (IDutchAuction REDO INCENTIVE, MAX_PAID_REDOS).
+MAX_PAID_REDOS = 3
 
 
 @dataclass
@@ -55,6 +60,7 @@ class Auction:
     needs_redo: bool
     started_at: int  # [timestamp]
     top: int  # [wad per whole token] starting price
+    paid_redos: int = 0  # redos that paid an incentive; from MAX_PAID_REDOS on, a redo pays nothing
 
 
 @dataclass
@@ -66,6 +72,7 @@ class TakeQuote:
     lot_after: int
     tab_after: int
     needs_redo: bool  # True: the take would revert until someone calls redo
+    guarded: str | None = None  # a guard's name: the take (and a redo) reverts OracleGuarded until it lifts
 
 
 class UnwindClient:
@@ -110,10 +117,11 @@ class UnwindClient:
         out = []
         for aid in a.list().call():
             needs_redo, price, lot, tab = a.getStatus(aid).call()
-            s = a.sales(aid).call()  # (lot, tab, owner, startedAt, collateralId, index, decimals, token, top)
+            # (lot, tab, owner, startedAt, collateralId, index, decimals, token, top, paidRedos)
+            s = a.sales(aid).call()
             out.append(Auction(id=aid, symbol=self.symbols.get(s[4], str(s[4])), collateral_id=s[4], token=s[7],
                                owner=s[2], lot=lot, tab=tab, price=price, needs_redo=needs_redo, started_at=s[3],
-                               top=s[8]))
+                               top=s[8], paid_redos=s[9]))
         return out
 
     # --- adaptive risk ---
@@ -147,13 +155,16 @@ class UnwindClient:
         Mirrors DutchAuction._sizeTake: the taker pays ceil(slice x price); a take buying more than
         the tab sells only what covers it (nothing, when the tab is worth less than one unit: the tab
         is paid and the lot returns to the owner); a take that would leave a tab below the dust floor
-        is trimmed. `amount` defaults to the whole lot.
+        is trimmed. `amount` defaults to the whole lot. `guarded` names the oracle guard that makes
+        the take revert now (IDutchAuction PRICE GUARDS), None when it would go through.
         """
         a = self.c["auction"].functions
         needs_redo, price, lot, tab = a.getStatus(auction_id).call()
         if lot == 0:
             raise ValueError(f"auction {auction_id} is not running")
-        decimals = a.sales(auction_id).call()[6]
+        sale = a.sales(auction_id).call()
+        decimals, token = sale[6], sale[7]
+        guarded = AUCTION_REFUSING_GUARDS.get(self.c["oracle"].functions.peek(token).call()[5])
         scale = 10**decimals
         amount = lot if amount is None else int(amount)
         if amount <= 0:
@@ -175,7 +186,7 @@ class UnwindClient:
                                      "no collateral; take the whole lot")
                 owe = _ceil_div(slice_ * price, scale)
         return TakeQuote(id=auction_id, price=price, slice=slice_, owe=owe, lot_after=lot - slice_,
-                         tab_after=tab - owe, needs_redo=needs_redo)
+                         tab_after=tab - owe, needs_redo=needs_redo, guarded=guarded)
 
     # --- parameters as they are on chain (the layout of a parameter file) ---
 

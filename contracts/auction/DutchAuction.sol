@@ -20,6 +20,14 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
     uint256 internal constant RAY = 1e27;
     uint256 internal constant MAX_DISCOUNT = 0.25e18; // [wad]
     uint256 internal constant MAX_RESERVE = 256; // [sales] per `reserve` call (~70k gas each)
+    /// @notice Redos of one auction that may pay an incentive (IDutchAuction REDO INCENTIVE).
+    uint256 public constant MAX_PAID_REDOS = 3;
+    /// @dev The oracle guards under which takes and redos revert `OracleGuarded` (IDutchAuction
+    ///      PRICE GUARDS), as a bit set over IOracleAdapter.Guard: NoPrice (1), Frozen (2),
+    ///      DelayedStopped (4), SequencerDown (5); None (0), RecoveryGrace (3) and SequencerGrace
+    ///      (6) allow them. Tested inline, `(REFUSING_GUARDS >> guard) & 1`, at both places: an
+    ///      internal function for it cost the take ~100 gas more (the optimizer's inlining).
+    uint256 internal constant REFUSING_GUARDS = 1 << 1 | 1 << 2 | 1 << 4 | 1 << 5;
     bytes32 public constant ENGINE_ROLE = keccak256("ENGINE_ROLE");
 
     IVault public immutable vault;
@@ -43,6 +51,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         uint8 collateralId;
         uint32 index; // position in the active list
         uint8 decimals;
+        uint8 paidRedos; // redos that paid an incentive, <= MAX_PAID_REDOS
         // slot 2
         uint128 top; // [wad price]
         uint64 id; // kick number << 32 | pool slot
@@ -146,6 +155,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
                 collateralId: 0,
                 index: 0,
                 decimals: 0,
+                paidRedos: 0,
                 top: 1,
                 id: 0
             });
@@ -217,22 +227,28 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         // One oracle read: the update's quote is what a peek in this block returns, so the redo
         // check and the restart price come from the same evaluation.
         IOracleAdapter.Quote memory q = _oracle().update(token);
+        // A price the auction may trade on (PRICE GUARDS): live, so auctionStartPrice > 0.
+        if ((REFUSING_GUARDS >> uint8(q.guard)) & 1 != 0) revert OracleGuarded(token, q.guard);
         (bool needsRedo,) = _status(sale, p, q.auctionStartPrice);
         if (!needsRedo) revert AuctionDoesNotNeedRedo(id);
 
-        if (q.status == IOracleAdapter.Status.Frozen || q.auctionStartPrice == 0) revert NoPrice(token);
+        // Pay for the restart only when the auction is worth restarting (Maker's chost rule), and
+        // for at most MAX_PAID_REDOS restarts of one auction (an auction that cannot clear must
+        // not mint an incentive every maxAge for ever).
+        uint256 incentive;
+        uint256 paid = sale.paidRedos;
+        if (paid < MAX_PAID_REDOS) {
+            uint256 dust = vault.dust();
+            uint256 lotValue = FPM.fullMulDiv(sale.lot, q.current, 10 ** sale.decimals);
+            if (sale.tab >= dust && lotValue >= dust) {
+                incentive = p.redoTip + FPM.mulDiv(sale.tab, p.redoChip, WAD);
+                if (incentive > 0) ++paid;
+            }
+        }
         uint256 top = FPM.mulDivUp(q.auctionStartPrice, p.buffer, WAD);
         s.top = _toUint128(top);
-        s.startedAt = uint40(block.timestamp);
-
-        // Pay for the restart only when the auction is worth restarting (Maker's chost rule).
-        uint256 incentive;
-        uint256 dust = vault.dust();
-        uint256 lotValue = FPM.fullMulDiv(sale.lot, q.current, 10 ** sale.decimals);
-        if (sale.tab >= dust && lotValue >= dust) {
-            incentive = p.redoTip + FPM.mulDiv(sale.tab, p.redoChip, WAD);
-            if (incentive > 0) buffer.pay(keeper, incentive);
-        }
+        (s.startedAt, s.paidRedos) = (uint40(block.timestamp), uint8(paid));
+        if (incentive > 0) buffer.pay(keeper, incentive);
         emit Redo(id, keeper, top, incentive);
     }
 
@@ -295,7 +311,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
     /// @inheritdoc IDutchAuction
     function sales(uint256 id) external view returns (Sale memory) {
         StoredSale memory s = _sales[uint32(id)];
-        if (s.lot == 0 || s.id != id) return Sale(0, 0, address(0), 0, 0, 0, 0, address(0), 0);
+        if (s.lot == 0 || s.id != id) return Sale(0, 0, address(0), 0, 0, 0, 0, address(0), 0, 0);
         return Sale({
             lot: s.lot,
             tab: s.tab,
@@ -305,7 +321,8 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
             index: s.index,
             decimals: s.decimals,
             token: _collaterals[s.collateralId].token,
-            top: s.top
+            top: s.top,
+            paidRedos: s.paidRedos
         });
     }
 
@@ -385,14 +402,18 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
         needsRedo = elapsed > p.maxAge || price < floor;
     }
 
-    /// @dev The price a take pays now; reverts when the auction needs a redo or costs more than `maxPrice`.
+    /// @dev The price a take pays now; reverts when the oracle guards the collateral
+    ///      (REFUSING_GUARDS), the auction needs a redo or it costs more than `maxPrice`. One
+    ///      oracle read serves the guard and the floor.
     function _takePrice(uint256 id, StoredSale memory sale, address token, uint256 maxPrice)
         internal
         view
         returns (uint256 price)
     {
+        IOracleAdapter.Quote memory q = _oracle().peek(token);
+        if ((REFUSING_GUARDS >> uint8(q.guard)) & 1 != 0) revert OracleGuarded(token, q.guard);
         bool needsRedo;
-        (needsRedo, price) = _status(sale, _takeParams(sale.collateralId), _oracle().peek(token).auctionStartPrice);
+        (needsRedo, price) = _status(sale, _takeParams(sale.collateralId), q.auctionStartPrice);
         if (needsRedo) revert AuctionNeedsRedo(id);
         if (price > maxPrice) revert PriceAboveMax(price, maxPrice);
     }
@@ -526,6 +547,7 @@ contract DutchAuction is IDutchAuction, Governed, ReentrancyGuardTransient {
             collateralId: uint8(collateralId),
             index: n.active,
             decimals: decimals,
+            paidRedos: 0,
             top: _toUint128(top),
             id: uint64(id)
         });

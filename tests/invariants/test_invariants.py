@@ -28,7 +28,10 @@ After every step (see `check_invariants`):
 The liquidate, take and redo rules also check their own outcomes: a healthy account is never
 liquidated; an unsafe one is, unless a documented guard blocks it and the revert names that
 guard (and the guard really holds); a take pays the curve price at its block (computed here
-independently), at least price * amount and never below the floor.
+independently), at least price * amount and never below the floor; a take or redo refused
+`OracleGuarded` names a guard that holds and is one of those that refuse them (PRICE GUARDS); a
+redo pays exactly the incentive the rule gives, and at most MAX_PAID_REDOS redos of an auction
+pay (REDO INCENTIVE).
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from inv_profiles import current
 from types import SimpleNamespace
 
 from unwind import curves
+from unwind.client import AUCTION_REFUSING_GUARDS, MAX_PAID_REDOS
 from unwind.keeper import health as keeper_health
 from unwind.keeper import plan as mirror
 from unwind.keeper.index import Position
@@ -78,8 +82,8 @@ GUARDS = {"LiquidationsPaused", "LiquidationGrace", "ShutdownActive", "OracleGua
 
 _SALTS = itertools.count()
 
-COUNTS = {"runs": 0, "steps": 0, "liquidate": 0, "take": 0, "redo": 0, "short": 0, "guarded": 0,
-          "refused_healthy": 0, "over_limit": 0, "planted": 0, "filled": 0}
+COUNTS = {"runs": 0, "steps": 0, "liquidate": 0, "take": 0, "redo": 0, "short": 0, "guarded": 0, "auction_guarded": 0,
+          "unpaid_redo": 0, "refused_healthy": 0, "over_limit": 0, "planted": 0, "filled": 0}
 
 
 # --- the deployed world ------------------------------------------------------------------------
@@ -237,8 +241,8 @@ def mirror_plan(w: World, view: View, acct: str) -> mirror.Preview:
     return keeper_health.preview_of(position, state)
 
 
-# Sale tuple: lot, tab, owner, startedAt, collateralId, index, decimals, token, top
-LOT, TAB, OWNER, STARTED, CID, IDX, DEC, TOKEN, TOP = range(9)
+# Sale tuple: lot, tab, owner, startedAt, collateralId, index, decimals, token, top, paidRedos
+LOT, TAB, OWNER, STARTED, CID, IDX, DEC, TOKEN, TOP, PAID = range(10)
 
 
 def model_health(w: World, held: dict, art: int, rate: int, quotes: dict, config: dict) -> int:
@@ -715,6 +719,8 @@ class UnwindMachine(RuleBasedStateMachine):
                 assert amount < sale[LOT] and sale[TAB] <= dust, r
             elif r.name == "StopLevel":
                 assert a.functions.stopLevel().call() >= 3, r
+            elif r.name == "OracleGuarded":
+                assert self.auction_guard_holds(r, tok.address), r
             elif r.name == "ZeroAmount":
                 # Only a partial take the dust rule trims can buy nothing (a take covering the tab
                 # pays it even for no collateral): the tab less the dust is worth less than one unit
@@ -757,6 +763,14 @@ class UnwindMachine(RuleBasedStateMachine):
         else:
             assert ev.tab >= dust, f"take left a tab of {ev.tab} below dust {dust}"
 
+    def auction_guard_holds(self, r: Reverted, token: str) -> bool:
+        """A take or redo refused `OracleGuarded` names the auction's token and a guard that holds
+        now and is one that refuses them (IDutchAuction PRICE GUARDS: NoPrice, Frozen,
+        DelayedStopped, SequencerDown; never None or a grace period)."""
+        COUNTS["auction_guarded"] += 1
+        guard = self.c["oracle"].functions.peek(token).call()[5]
+        return r.args_["token"].lower() == token.lower() and r.args_["guard"] == guard in AUCTION_REFUSING_GUARDS
+
     def needs_redo_model(self, sale, params, ts) -> bool:
         elapsed = ts - sale[STARTED]
         price = curve_price(params, sale[TOP], elapsed)
@@ -770,6 +784,15 @@ class UnwindMachine(RuleBasedStateMachine):
     def redo_rule(self, i, wait):
         if self.before.active:
             self.redo(i, wait)
+
+    @rule(i=st.integers(0, 20))
+    def redo_past_the_paid_ones(self, i):
+        """An auction nobody buys, restarted MAX_PAID_REDOS + 1 times, each past its max age: the
+        last restart pays nothing (checked in `redo`)."""
+        aid = self.pick_auction(i) if self.before.active else None
+        for _ in range(MAX_PAID_REDOS + 1):
+            if aid is not None:
+                self.redo(i, 7300, only=aid)
 
     def redo(self, i, wait, only=None):
         self.kind = "redo"
@@ -792,16 +815,25 @@ class UnwindMachine(RuleBasedStateMachine):
                 assert not self.needs_redo_model(sale, params, self.d.now() + 1), r
             elif r.name == "StopLevel":
                 assert a.functions.stopLevel().call() >= 2, r
-            elif r.name == "NoPrice":
-                q = self.c["oracle"].functions.peek(sale[TOKEN]).call()
-                assert q[4] == 3 or q[3] == 0, r
+            elif r.name == "OracleGuarded":
+                assert self.auction_guard_holds(r, sale[TOKEN]), r
             else:
                 raise AssertionError(f"redo of auction {aid} refused: {r}")
             return
         COUNTS["redo"] += 1
         ev = self.d.events(rcpt, "auction", "Redo")[0].args
-        ref = self.c["oracle"].functions.peek(sale[TOKEN]).call(block_identifier=rcpt.blockNumber)[3]
-        assert ev.top == -(-ref * params[1] // WAD), "redo restarted from the wrong price"
+        q = self.c["oracle"].functions.peek(sale[TOKEN]).call(block_identifier=rcpt.blockNumber)
+        assert ev.top == -(-q[3] * params[1] // WAD), "redo restarted from the wrong price"
+        # REDO INCENTIVE: tip + chip x tab when neither the tab nor the lot is dust, and only for
+        # the first MAX_PAID_REDOS paid redos of an auction: it pays at most that many over its life.
+        dust = self.c["vault"].functions.dust().call(block_identifier=rcpt.blockNumber)
+        worth = sale[TAB] >= dust and sale[LOT] * q[0] // 10 ** sale[DEC] >= dust
+        due = params[7] + sale[TAB] * params[8] // WAD if worth and sale[PAID] < MAX_PAID_REDOS else 0
+        assert ev.incentive == due, f"redo paid {ev.incentive}, the rule says {due} ({sale[PAID]} paid before)"
+        paid = a.functions.sales(aid).call()[PAID]
+        assert paid == sale[PAID] + (due > 0) <= MAX_PAID_REDOS, f"paid redos {sale[PAID]} -> {paid}"
+        if due == 0 and sale[PAID] == MAX_PAID_REDOS:
+            COUNTS["unpaid_redo"] += 1
 
     # --- governance within bounds ---
 
@@ -952,6 +984,7 @@ def test_invariants_hold_under_random_use(world, chain, capsys):
         f"(min {PROFILE.min_take}), redo {COUNTS['redo']} (min {PROFILE.min_redo}), ended short "
         f"{COUNTS['short']} (min {PROFILE.min_short}), withdrawals past the limit refused {COUNTS['over_limit']} "
         f"(min {PROFILE.min_over_limit}); guarded refusals {COUNTS['guarded']}, "
+        f"guarded auction refusals {COUNTS['auction_guarded']}, redos past the paid ones {COUNTS['unpaid_redo']}, "
         f"healthy refusals {COUNTS['refused_healthy']}, holdings planted {COUNTS['planted']} "
         f"(min {PROFILE.min_planted}), caps filled {COUNTS['filled']} (min {PROFILE.min_filled})"
     )

@@ -241,6 +241,32 @@ def test_take_trimmed_to_nothing_by_the_dust_rule_is_refused_clearly(project, ac
     assert ev.owe == left.tab and ev.slice == left.tab * WAD // price and ev.tab == 0
 
 
+def test_take_quote_names_the_oracle_guard_that_refuses_the_take(project, accounts, chain, deployed):
+    """While the guardian has stopped WETH's delayed feed the auction refuses takes (IDutchAuction
+    PRICE GUARDS): the quote says which guard, and the take reverts OracleGuarded; restarted, the
+    quote is clear and the take goes through."""
+    system, client, auction = _weth_auction_on_a_stairstep(project, chain, deployed, accounts, b"\x03" * 32)
+    gov, bob = accounts[0], accounts[2]
+    weth = system.collateral["WETH"]
+    assert client.quote_take(auction.id, WAD).guarded is None
+    system.oracle.setDelayedStopped(weth, True, sender=gov)  # the guardian
+    quote = client.quote_take(auction.id, WAD)
+    assert quote.guarded == "DelayedStopped" and not quote.needs_redo
+    call = {"to": system.auction.address, "from": bob.address,
+            "data": system.auction.take.encode_input(auction.id, WAD, quote.price, bob, b"")}
+    with pytest.raises(Exception) as refused:
+        chain.provider.web3.eth.call(call)
+    data = getattr(refused.value, "data", None)
+    selector = "0x" + keccak(text="OracleGuarded(address,uint8)")[:4].hex()
+    assert isinstance(data, str) and data[:10] == selector, refused.value
+    system.oracle.setDelayedStopped(weth, False, sender=gov)
+    quote = client.quote_take(auction.id, WAD)
+    assert quote.guarded is None
+    ev = next(iter(system.auction.Take.from_receipt(
+        system.auction.take(auction.id, WAD, quote.price, bob, b"", sender=bob))))
+    assert (ev.price, ev.slice, ev.owe) == (quote.price, quote.slice, quote.owe)
+
+
 def test_list_a_new_collateral_and_move_the_guardian(project, accounts, chain, own_record):
     system, path = own_record
     gov, new_guardian = accounts[0], accounts[6]

@@ -10,6 +10,12 @@ from liquidation_helpers import (
     ENGINE_ROLE,
     EXPONENTIAL,
     GOVERNOR,
+    GUARD_DELAYED_STOPPED,
+    GUARD_FROZEN,
+    GUARD_NONE,
+    GUARD_RECOVERY,
+    GUARD_SEQUENCER_DOWN,
+    GUARD_SEQUENCER_GRACE,
     GUARDIAN,
     LINEAR,
     MAX_UINT,
@@ -561,6 +567,36 @@ def test_redo_after_price_below_floor(h, alice, bob, keeper, chain):
     h.assert_identity()
 
 
+def test_redo_incentives_are_bounded_on_an_auction_that_cannot_clear(h, alice, bob, keeper, chain):
+    """Issue 16 item 5. Nobody buys at the floor (a depegged LST, the debt token above par), so
+    the auction needs a redo every maxAge. Only its first MAX_PAID_REDOS (3) redos pay
+    `redoTip + redoChip x tab`; later ones restart it all the same and pay nothing, so the buffer
+    pays at most three incentives for it (before: one every maxAge, for ever). It still sells."""
+    s = h.s
+    params = set_curve(h, WETH_ID, max_age=600)
+    buyer(h, bob)
+    aid = kick_weth(h, alice, keeper)
+    tab = s.auction.sales(aid).tab
+    incentive = params.redoTip + tab * params.redoChip // WAD
+    assert incentive == wad(10) + wad("24.2")
+    keeper_before, surplus_before = s.debt_token.balanceOf(keeper), s.buffer.surplus()
+    paid, counted = [], []
+    for _ in range(5):
+        at(chain, s.auction.sales(aid).startedAt + 601)
+        h.refresh_all()
+        tx = s.auction.redo(aid, keeper, sender=keeper)
+        ev = one_event(tx, s.auction, "Redo")
+        assert ev.top == mul_div_up(wad(2700), params.buffer, WAD) and s.auction.sales(aid).startedAt == tx.timestamp
+        paid.append(ev.incentive)
+        counted.append(getattr(s.auction.sales(aid), "paidRedos", None))
+    assert paid == [incentive] * 3 + [0, 0]
+    assert s.debt_token.balanceOf(keeper) - keeper_before == 3 * incentive
+    assert surplus_before - s.buffer.surplus() == 3 * incentive
+    assert counted == [1, 2, 3, 3, 3] and s.auction.MAX_PAID_REDOS() == 3
+    check_take(h, s.auction.take(aid, WAD, MAX_UINT, bob, b"", sender=bob))
+    h.assert_identity()
+
+
 def test_floor_follows_the_oracle_current_price(h, alice, bob, keeper, chain):
     """The oracle's current price rises to 3300 after the kick: the floor becomes 2640, so an
     auction still priced above its old floor (2160) may not sell below 2640."""
@@ -648,17 +684,112 @@ def test_take_and_redo_argument_errors(h, alice, bob, keeper):
 
 
 def test_redo_without_an_oracle_price(h, alice, keeper, chain):
-    """An auction past maxAge whose feed went stale: the adapter is frozen, no restart price."""
+    """An auction past maxAge whose feed went stale: the adapter is frozen, no restart price. The
+    redo names the guard (it reverted `NoPrice` before the PRICE GUARDS rule: one error for take
+    and redo now, the engine's)."""
     s = h.s
     set_curve(h, WETH_ID, max_age=600)
     aid = kick_weth(h, alice, keeper)
     sale = s.auction.sales(aid)
     at(chain, sale.startedAt + 3700)  # the feed's heartbeat is 3600 s
     assert s.auction.getStatus(aid)[0]  # needs a redo
-    with reverts(s.auction, "NoPrice", token=s.collateral["WETH"].address):
+    with reverts(s.auction, "OracleGuarded", token=s.collateral["WETH"].address, guard=GUARD_FROZEN):
         s.auction.redo(aid, keeper, sender=keeper)
     h.refresh_all()
     s.auction.redo(aid, keeper, sender=keeper)
+
+
+# --- price guards (IDutchAuction PRICE GUARDS) ---
+
+
+def test_takes_wait_while_a_jump_up_freezes_the_price(h, alice, bob, keeper, chain):
+    """Issue 16 item 6. WETH jumps from 2700 to 4500 (+67%: beyond the 50% jump bound, and no
+    secondary to confirm it), so the adapter freezes on the last good 2700. The auction's floor
+    would stay at 2160 and its curve would sell WETH at 2700 and below while the market is at
+    4500; the take and the redo are refused instead. When a price within the jump bound is
+    accepted (4000), the recovery grace does not hold the auction up: the floor is 3200 now, the
+    curve below it, so the auction is restarted (from 4000 x 1.2) and sells above that floor."""
+    s = h.s
+    weth = s.collateral["WETH"]
+    buyer(h, bob)
+    aid = kick_weth(h, alice, keeper)
+    sale = s.auction.sales(aid)
+    h.set_price("WETH", 4500, settle=False)
+    s.oracle.poke(weth, sender=keeper)
+    q = s.oracle.peek(weth)
+    assert (q.guard, q.current) == (GUARD_FROZEN, wad(2700))
+    at(chain, sale.startedAt + 600)  # the curve is at 2700, above the stale floor 2160
+    assert s.auction.getStatus(aid)[:2] == (False, wad(2700))  # the curve, not the guard
+    with reverts(s.auction, "OracleGuarded", token=weth.address, guard=GUARD_FROZEN):
+        s.auction.take(aid, WAD, MAX_UINT, bob, b"", sender=bob)
+    with reverts(s.auction, "OracleGuarded", token=weth.address, guard=GUARD_FROZEN):
+        s.auction.redo(aid, keeper, sender=keeper)
+    assert s.auction.sales(aid) == sale  # a refusal changes nothing
+
+    h.set_price("WETH", 4000, settle=False)  # within 50% of 2700: accepted, back to LIVE
+    s.oracle.poke(weth, sender=keeper)
+    assert s.oracle.peek(weth).guard == GUARD_RECOVERY
+    with reverts(s.auction, "AuctionNeedsRedo", id=aid):
+        s.auction.take(aid, WAD, MAX_UINT, bob, b"", sender=bob)
+    tx = s.auction.redo(aid, keeper, sender=keeper)
+    assert one_event(tx, s.auction, "Redo").top == wad(4800)
+    tx = s.auction.take(aid, WAD, MAX_UINT, bob, b"", sender=bob)
+    assert check_take(h, tx).price >= wad(3200) == floor_of(h, "WETH", s.auction.params(WETH_ID))
+    h.assert_identity()
+
+
+def test_takes_and_redo_wait_while_the_delayed_feed_is_stopped(h, alice, bob, keeper, deployer, chain):
+    """The guardian stops WETH's delayed feed (it suspects the price): takes and redos of WETH
+    auctions are refused until it restarts the feed; then both go on."""
+    s = h.s
+    weth = s.collateral["WETH"]
+    set_curve(h, WETH_ID, max_age=600)
+    buyer(h, bob)
+    aid = kick_weth(h, alice, keeper)
+    sale = s.auction.sales(aid)
+    s.oracle.setDelayedStopped(weth, True, sender=deployer)  # the guardian
+    for at_age in (300, 700):  # before and after maxAge
+        chain.pending_timestamp = sale.startedAt + at_age
+        with reverts(s.auction, "OracleGuarded", token=weth.address, guard=GUARD_DELAYED_STOPPED):
+            s.auction.take(aid, WAD, MAX_UINT, bob, b"", sender=bob)
+        with reverts(s.auction, "OracleGuarded", token=weth.address, guard=GUARD_DELAYED_STOPPED):
+            s.auction.redo(aid, keeper, sender=keeper)
+    s.oracle.setDelayedStopped(weth, False, sender=deployer)
+    assert s.oracle.peek(weth).guard == GUARD_NONE
+    s.auction.redo(aid, keeper, sender=keeper)
+    check_take(h, s.auction.take(aid, WAD, MAX_UINT, bob, b"", sender=bob))
+    h.assert_identity()
+
+
+def test_takes_and_redo_wait_while_the_sequencer_is_down_not_in_its_grace(h, alice, bob, keeper, deployer,
+                                                                          project, chain):
+    """An L2 sequencer goes down: takes and redos are refused (only L1-forced transactions could
+    bid, on feeds that do not update). It comes back: during its grace, when liquidations still
+    wait, the auction is restarted and sold (the grace is for borrowers; this collateral is
+    already seized)."""
+    s = h.s
+    weth = s.collateral["WETH"]
+    set_curve(h, WETH_ID, max_age=600)
+    seq = project.MockSequencerFeed.deploy(86_400, sender=deployer)
+    h.govern(s.oracle, "setSequencerFeed", seq, 3600)
+    buyer(h, bob)
+    aid = kick_weth(h, alice, keeper)
+    sale = s.auction.sales(aid)
+    seq.setDown(True, sender=deployer)
+    chain.pending_timestamp = sale.startedAt + 300
+    with reverts(s.auction, "OracleGuarded", token=weth.address, guard=GUARD_SEQUENCER_DOWN):
+        s.auction.take(aid, WAD, MAX_UINT, bob, b"", sender=bob)
+    at(chain, sale.startedAt + 700)  # past maxAge: it needs a redo, which waits as well
+    h.refresh_all()
+    assert s.auction.getStatus(aid)[0]
+    with reverts(s.auction, "OracleGuarded", token=weth.address, guard=GUARD_SEQUENCER_DOWN):
+        s.auction.redo(aid, keeper, sender=keeper)
+    seq.setDown(False, sender=deployer)
+    assert s.oracle.peek(weth).guard == GUARD_SEQUENCER_GRACE
+    s.auction.redo(aid, keeper, sender=keeper)
+    check_take(h, s.auction.take(aid, WAD, MAX_UINT, bob, b"", sender=bob))
+    assert s.oracle.peek(weth).guard == GUARD_SEQUENCER_GRACE
+    h.assert_identity()
 
 
 def test_governance_params_and_bounds(h):

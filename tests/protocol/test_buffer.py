@@ -192,6 +192,7 @@ def test_redo_of_a_dust_auction_pays_nothing(h, alice, keeper, chain):
     assert len(events(tx, s.buffer, "IncentivePaid")) == 0
     assert (s.buffer.surplus(), s.buffer.badDebt()) == (surplus, bad)
     assert s.debt_token.balanceOf(keeper) == keeper_before
+    assert s.auction.sales(small.id).paidRedos == 0  # an unpaid redo uses none of the paid ones
     h.assert_identity()
 
 

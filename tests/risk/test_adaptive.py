@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.oracle.oracle_helpers import reverts_with
+from tests.protocol.liquidation_helpers import call_reverts
 from tests.protocol.vault_helpers import threshold_ramp
 from unwind.params import RAY, WAD, wad
 from unwind.risk import Estimator, default_bands, effective
@@ -227,6 +228,28 @@ def test_band_validation(risk, accounts, h):
             risk.setBand.call(0, replace(b, **change).as_tuple(), sender=governor)
         message = str(getattr(info.value, "revert_message", "") or info.value)
         assert f"custom error 0x{selector}" in message and field in message, message
+
+
+def test_a_collateral_without_a_band_is_refused_not_adapted(h, risk, accounts):
+    """IAdaptiveRisk NotAdapted (issue 16 item 8): once governance removes WBTC's band, every
+    per-collateral entry point refuses WBTC (sampling, writing, both, and the two views), as it
+    does an id that never had a band; removing the band a second time is refused too."""
+    cid = h.s.ids["WBTC"]
+    assert risk.adapted(cid) and cid in risk.adaptedIds()
+    h.govern(risk, "removeBand", cid)
+    assert not risk.adapted(cid) and cid not in risk.adaptedIds()
+    for method in ("observe", "sync", "update"):
+        with reverts_with(risk.NotAdapted, id=cid):
+            getattr(risk, method)(cid, sender=h.deployer)
+    for view in ("effective", "volatility"):  # checked on the raw revert data (eth_call)
+        call_reverts(risk, "NotAdapted", getattr(risk, view), cid, sender=h.deployer, id=cid)
+    never = h.s.vault.collateralCount()
+    with reverts_with(risk.NotAdapted, id=never):
+        risk.update(never, sender=h.deployer)
+    governor = accounts[h.s.timelock.address]  # as a call from it
+    call_reverts(risk, "NotAdapted", risk.removeBand, cid, sender=governor, id=cid)
+    # The other collaterals are still adapted.
+    risk.update(h.s.ids["WETH"], sender=h.deployer)
 
 
 # --- effective parameters stay inside their bands on random price paths -----------------------

@@ -744,12 +744,13 @@ def test_redo_incentive_mirrors_the_auction():
 
 
 def _redo_keeper(dust=1_000 * WAD, params=(1, 11 * WAD // 10, 3600, 0, 60, 7200, WAD // 5, 10 * WAD, WAD // 1000),
-                 start_price=2_550 * WAD):
+                 start_price=2_550 * WAD, paid_redos=0):
     from types import SimpleNamespace as NS
 
     call = lambda value: NS(call=lambda block_identifier=None: value)  # noqa: E731
     k = _stub_keeper(PositionIndex(), {})
-    k.c = {"auction": NS(functions=NS(params=lambda cid: call(params))),
+    sale = (0,) * 9 + (paid_redos,)  # IDutchAuction.Sale: ..., paidRedos
+    k.c = {"auction": NS(functions=NS(params=lambda cid: call(params), sales=lambda aid: call(sale))),
            "vault": NS(functions=NS(dust=lambda: call(dust))),
            "oracle": NS(functions=NS(peek=lambda token: call((0, 0, 0, start_price, 0, 0))))}
     k.collaterals = [(0, "0xweth", 18)]
@@ -775,3 +776,30 @@ def test_redo_only_when_it_pays_its_gas_or_the_keeper_would_take():
     assert why == "a take at its floor 2040.0000 would pay"
     # ... but not with nothing to pay for it
     assert k._redo_worth_it(3, "0xweth", 18, 4 * WAD, 8_000 * WAD, weth, fee, gas_cost, 0, 6) is None
+    # the normal auction after its paid redos (IDutchAuction REDO INCENTIVE): no incentive left to cover
+    # the gas, and nothing to pay a take with: left alone
+    k = _redo_keeper(paid_redos=3)
+    assert k._redo_worth_it(1, "0xweth", 18, 4 * WAD, 8_000 * WAD, weth, fee, gas_cost, 0, 5) is None
+
+
+# --- strategy: the auction's own rules the keeper follows -------------------------------------
+
+
+def test_redo_pays_nothing_after_an_auctions_paid_redos():
+    """IDutchAuction REDO INCENTIVE: only the first MAX_PAID_REDOS redos of an auction pay; the
+    keeper's mirror says 0 after them, so it does not redo for an incentive that will not come."""
+    from unwind.client import MAX_PAID_REDOS
+    from unwind.keeper.strategy import redo_incentive
+
+    args = (10**18, 20_000 * WAD, 18, 2_000 * WAD, 1_000 * WAD, 10 * WAD, WAD // 1000)
+    assert redo_incentive(*args, paid_redos=MAX_PAID_REDOS - 1) == 10 * WAD + 20 * WAD
+    assert redo_incentive(*args, paid_redos=MAX_PAID_REDOS) == 0
+
+
+def test_the_keeper_leaves_auctions_alone_while_the_auction_refuses_them():
+    """IDutchAuction PRICE GUARDS: takes and redos revert while the collateral's price is
+    missing, frozen, its delayed feed stopped or the sequencer down; the graces allow them."""
+    from unwind.keeper.strategy import auction_refused
+
+    assert [auction_refused(g) for g in range(7)] == [None, "NoPrice", "Frozen", None, "DelayedStopped",
+                                                      "SequencerDown", None]

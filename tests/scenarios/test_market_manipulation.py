@@ -63,5 +63,11 @@ def test_s18_dust_of_a_guarded_collateral_does_not_block_liquidation(world):
     assert_defence(play(world, "griefing", "unwind-guarded-dust"))
 
 
+def test_s18_more_than_dust_of_a_guarded_collateral_does_not_block_liquidation(world):
+    """Issue 16 item 2, with the keeper process doing the liquidating: fails on the old engine
+    (OracleGuarded: the keeper's mirror and the engine both refused the account)."""
+    assert_defence(play(world, "griefing", "unwind-guarded-stake"))
+
+
 def test_s18_naive_spot_oracle_lets_the_owner_pump_out_of_liquidation(world):
     assert_attack_works(play(world, "griefing", "naive"))

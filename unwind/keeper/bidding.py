@@ -12,7 +12,8 @@ from web3 import Web3
 
 from unwind.keeper.health import MarketState
 from unwind.keeper.strategy import (
-    flash_min_proceeds, floor_price, gas_cost_in_debt, plan_bid, plan_flash_bid, redo_incentive, size_take,
+    auction_refused, flash_min_proceeds, floor_price, gas_cost_in_debt, plan_bid, plan_flash_bid, redo_incentive,
+    size_take,
 )
 
 WAD = 10**18
@@ -25,6 +26,7 @@ class Bidder:
         live = set(ids)
         self._auction_meta = {i: m for i, m in self._auction_meta.items() if i in live}
         self._redos_declined = {i for i in getattr(self, "_redos_declined", ()) if i in live}
+        self._guard_noted = {i for i in getattr(self, "_guard_noted", ()) if i in live}
         if not ids:
             return
         balance = self.c["debt_token"].functions.balanceOf(self.account.address).call(block_identifier=head)
@@ -40,6 +42,14 @@ class Bidder:
             needs_redo, price, lot, tab = statuses[auction_id]
             token, decimals = self._auction_token(auction_id, head)
             market = by_token.get(token.lower())
+            refused = auction_refused(market.guard) if market is not None else None
+            if refused:
+                if auction_id not in self._guard_noted:
+                    self._guard_noted.add(auction_id)
+                    self.log.info("auction %d waits: the oracle guards its collateral (%s), so the auction refuses "
+                                  "takes and redos until the guard lifts", auction_id, refused)
+                continue
+            self._guard_noted.discard(auction_id)
             if needs_redo:
                 why = self._redo_worth_it(auction_id, token, decimals, lot, tab, market, fee, gas_cost, balance,
                                           head)
@@ -85,7 +95,8 @@ class Bidder:
         if cid is None or market is None:
             return "an unknown collateral"  # as before: not ours to judge
         p = self._auction_params(cid, head)  # (curve, buffer, duration, cut, step, maxAge, maxDiscount, redoTip, redoChip)
-        incentive = redo_incentive(lot, tab, decimals, market.current_price, self._dust(head), p[7], p[8])
+        paid = self.c["auction"].functions.sales(auction_id).call(block_identifier=head)[9]  # paidRedos
+        incentive = redo_incentive(lot, tab, decimals, market.current_price, self._dust(head), p[7], p[8], paid)
         redo_gas = gas_cost_in_debt(self.cfg.gas_redo, fee, self.cfg.native_price)
         if incentive > 0 and incentive >= redo_gas:
             return f"incentive {incentive / WAD:.2f} covers the gas {redo_gas / WAD:.2f}"

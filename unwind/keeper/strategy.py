@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from unwind.client import AUCTION_REFUSING_GUARDS, MAX_PAID_REDOS
 from unwind.keeper.health import WAD, MarketState, health_of
 
 
@@ -118,13 +119,20 @@ def gas_cost_in_debt(gas_units: int, fee_per_gas: int, native_price_wad: int) ->
 
 
 def redo_incentive(lot: int, tab: int, decimals: int, current_price: int, dust: int, redo_tip: int,
-                   redo_chip: int) -> int:
+                   redo_chip: int, paid_redos: int = 0) -> int:
     """What DutchAuction.redo pays the keeper [debt wei]: redoTip + redoChip x tab, only when
-    neither the tab nor the lot's value at the current price is below the dust floor."""
+    neither the tab nor the lot's value at the current price is below the dust floor, and only for
+    an auction's first MAX_PAID_REDOS paid redos (IDutchAuction REDO INCENTIVE)."""
     lot_value = lot * current_price // 10**decimals
-    if tab < dust or lot_value < dust:
+    if tab < dust or lot_value < dust or paid_redos >= MAX_PAID_REDOS:
         return 0
     return redo_tip + tab * redo_chip // WAD
+
+
+def auction_refused(guard: int) -> str | None:
+    """The guard's name when the auction refuses takes and redos of its collateral now
+    (IDutchAuction PRICE GUARDS): sending one would only pay gas for a revert."""
+    return AUCTION_REFUSING_GUARDS.get(guard)
 
 
 def floor_price(reference: int, max_discount: int) -> int:

@@ -4,10 +4,12 @@ unsafe. Seeing the keeper coming, it front-runs: pumps the WETH market ~11%, dus
 a token's worth. None of it changes the oracle and the dust rules hold: the next keeper pass
 liquidates the account.
 - "unwind-guarded-dust": some collateral's oracle is guarded at that moment (here USDC, in its
-  recovery grace after a one-read feed blip) and the owner holds 1 wei of it. A guarded holding
-  blocks a liquidation only when it is worth at least the dust floor at its last accepted price;
-  smaller ones count at that price for health and are never seized, so the account is still
-  liquidated on the next pass.
+  recovery grace after a one-read feed blip) and the owner holds 1 wei of it.
+- "unwind-guarded-stake": the same, but the owner deposits 1,500 USDC (more than the dust floor is
+  worth). A guarded holding counts at its last accepted price for health and is never seized; the
+  priced collateral is liquidated, so neither shields the account (before issue 16 the second did).
+In every "unwind" variant the liquidating is done by the keeper process (`python -m unwind.keeper`
+over RPC, as operators run it), not by the engine called from the harness.
 - "naive": NaiveSpotOracle: the market pump lifts the account's health and it escapes."""
 
 from unwind.params import WAD
@@ -18,6 +20,7 @@ from unwind.scenarios.s07_spot_one_tx import naive_spot_oracle
 from unwind.scenarios.world import D
 
 P0, P1 = 3000, 2700
+P1_STAKE = 2500  # deeper: 1,500 USDC counted at its last price would otherwise make the account safe
 
 
 def run(w, variant="unwind"):
@@ -32,10 +35,11 @@ def run(w, variant="unwind"):
     r.track(me, bystander)
     if variant == "naive":
         w.install_oracle(naive_spot_oracle(w), "NaiveSpotOracle: market spot price")
-    w.feed_price("WETH", P1)
-    w.move_market("WETH", P1)
+    p1 = P1_STAKE if variant == "unwind-guarded-stake" else P1
+    w.feed_price("WETH", p1)
+    w.move_market("WETH", p1)
     w.settle()
-    if variant == "unwind-guarded-dust":
+    if variant.startswith("unwind-guarded"):
         # USDC's feed misses its heartbeat once (FROZEN), then recovers: LIVE in its recovery grace.
         w.advance(HEARTBEAT + 1)
         w.refresh("WETH")
@@ -45,19 +49,23 @@ def run(w, variant="unwind"):
         w.poke()
         w.say("world", f"USDC's feed missed one heartbeat and is back")
         w.say("protocol", w.describe_quote("USDC"))
-    w.say("world", f"an honest fall to {P1}: the attacker's own account is unsafe (health {w.health(me):.3f})")
+    w.say("world", f"an honest fall to {p1}: the attacker's own account is unsafe (health {w.health(me):.3f})")
 
-    ledger = Ledger(w, {"WETH": D(P1)})
+    ledger = Ledger(w, {"WETH": D(p1)})
     q0 = tuple(s.oracle.peek(s.collateral["WETH"]))
     pumped = spend(w, "WETH", 300_000 * WAD, what="front-run the keeper: pump the WETH market ~11%")
     for sym in ("WBTC", "USDC"):
         w.act(f"dust its account with 1 unit of {sym}", s.vault.deposit, me, s.ids[sym], 1)
+    if variant == "unwind-guarded-stake":
+        stake = w.units("USDC", 1_500)
+        w.act("deposit 1,500 USDC (in its recovery grace: guarded) into its account", s.vault.deposit, me,
+              s.ids["USDC"], stake)
     dusty = w.attempt(s.vault.repay, me, s.vault.debtOf(me) - s.vault.dust() + 1, sender=me,
                       what="repay all but less than the dust floor")
     w.act("repay 1 uUSD", s.vault.repay, me, WAD)
     q1 = tuple(s.oracle.peek(s.collateral["WETH"]))
     w.say("protocol", f"account health now {w.health(me):.3f}; {w.describe_quote('WETH')}")
-    n = w.keeper_pass([me, bystander])
+    n = w.keeper_pass([me, bystander]) if variant == "naive" else w.keeper_process_pass([me, bystander])
     liquidated = any(str(e.account) == str(me) for e in w.liquidations())
     sell(w, "WETH", pumped, what="after the keeper's block, sell the pump back")
     pnl = ledger.close()
@@ -90,6 +98,7 @@ SCENARIO = Scenario(
     variants=[
         Variant("unwind", "real system"),
         Variant("unwind-guarded-dust", "real system: dust of a collateral in its oracle's recovery grace"),
+        Variant("unwind-guarded-stake", "real system: 1,500 USDC, more than dust, in its oracle's recovery grace"),
         Variant("naive", "NaiveSpotOracle: the pump lifts health", kind="naive"),
     ],
     run=run,

@@ -395,6 +395,45 @@ class World:
         self.say("keeper", f"liquidateBatch over {len(accs)} accounts: {n} liquidated")
         return n
 
+    def keeper_process_pass(self, accounts, timeout: float = 90.0) -> int:
+        """The keeper as operators run it: `python -m unwind.keeper --kick-only` in its own process
+        over RPC, reading the deployment record, its own index and the oracle; blocks are mined
+        until it has liquidated every account of `accounts` that is unsafe now, or `timeout`
+        seconds pass. Returns how many of them it liquidated."""
+        import tempfile
+        import time
+        from pathlib import Path
+
+        from unwind.keeper.process import KeeperProcess, write_record
+
+        s = self.s
+        start = self.chain.blocks.head.number + 1
+        unsafe = {str(a) for a in accounts if s.vault.debtOf(a) > 0 and s.vault.healthOf(a) < WAD}
+        done: set = set()
+        with tempfile.TemporaryDirectory(prefix="unwind-keeper-") as tmp:
+            record = write_record(s, Path(tmp) / "deployment.json")
+            proc = KeeperProcess(self.chain.provider.uri, record, self.keeper.private_key, Path(tmp), "keeper",
+                                 extra=("--kick-only",))
+            try:
+                if not proc.wait_for("indexed", 60):
+                    raise RuntimeError(f"the keeper process did not start:\n{proc.output()[-2000:]}")
+                end = time.time() + timeout
+                while time.time() < end and not unsafe <= done:
+                    self.chain.mine(1)
+                    time.sleep(0.5)
+                    head = self.chain.blocks.head.number
+                    done |= {str(e.account) for e in s.engine.Liquidate.range(start, head + 1)
+                             if str(e.keeper) == str(self.keeper)}
+            finally:
+                proc.stop()
+                log = proc.output()
+        n = len(unsafe & done)
+        self.say("keeper", f"the keeper process (python -m unwind.keeper, over RPC) liquidated {n} of the "
+                           f"{len(unsafe)} unsafe accounts")
+        if n < len(unsafe):
+            self.say("keeper", "its log ends: " + " | ".join(log.strip().splitlines()[-5:]))
+        return n
+
     # ------------------------------------------------------------------ governance
 
     def govern(self, target, method: str, *args):

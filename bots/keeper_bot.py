@@ -38,6 +38,7 @@ def start_keeper(startup_state):
     deployment = Path(os.environ.get("UNWIND_DEPLOYMENT", ROOT / "deployments" / "ethereum-local.json"))
     keeper = build_keeper(chain.provider.uri, _key(), deployment, shlex.split(os.environ.get("UNWIND_KEEPER_ARGS", "")),
                           log=configure_logging())
+    keeper.preflight()  # one clear line (and no bot) when the node, the record or the key is wrong
     keeper.start()
     state["keeper"] = keeper
 

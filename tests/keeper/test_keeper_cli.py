@@ -37,3 +37,68 @@ def test_bad_input_is_one_line_and_exit_2(args, message):
     assert res.returncode == 2, res.stderr
     assert res.stderr.strip().splitlines() == [message]
     assert "Traceback" not in res.stderr and res.stdout == ""
+
+
+# --- what is wrong with the node, the record or the key: one line at start, exit 2 ---
+
+
+def test_a_key_that_is_not_one_is_named_not_shown():
+    res = keeper_cli("--rpc-url", "http://127.0.0.1:9", "--deployment", "x.json", key="nonsense")
+    assert res.returncode == 2, res.stderr
+    assert res.stderr.strip().splitlines() == [
+        "error: UNWIND_KEEPER_KEY is not a private key: 64 hex digits, 0x optional (its value is not shown)"]
+    assert "nonsense" not in res.stderr
+
+
+def test_an_unreachable_node_is_said_at_start_and_given_up_on(tmp_path):
+    import json
+
+    record = tmp_path / "deployment.json"
+    record.write_text(json.dumps({"chain_id": 31337, "contracts": {k: "0x" + "11" * 20 for k in (
+        "vault", "engine", "auction", "oracle", "debt_token")}}))
+    res = keeper_cli("--rpc-url", "http://127.0.0.1:9", "--deployment", str(record), "--connect-timeout", "3",
+                     "--max-blocks", "1")
+    assert res.returncode == 2, res.stderr
+    last = res.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: cannot reach the node at http://127.0.0.1:9") and "check --rpc-url" in last
+    assert "attempt 1, next in" in res.stderr  # every attempt is logged before it gives up
+    assert "Traceback" not in res.stderr
+
+
+def _record(tmp_path, system, **changes):
+    import json
+
+    from unwind.keeper.process import write_record
+
+    path = write_record(system, tmp_path / "deployment.json")
+    data = json.loads(path.read_text())
+    data["chain_id"] = 31337
+    for key, value in changes.items():
+        if key == "vault":
+            data["contracts"]["vault"] = value
+        else:
+            data[key] = value
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.mark.parametrize("case", ["other chain", "no code", "unfunded key"])
+def test_a_wrong_record_or_an_unfunded_key_is_one_line(system, chain, accounts, tmp_path, case):
+    key = accounts[1].private_key
+    if case == "other chain":
+        record = _record(tmp_path, system, chain_id=1)
+        expect = "error: the deployment record"
+    elif case == "no code":
+        record = _record(tmp_path, system, vault="0x" + "42" * 20)
+        expect = "error: no contract at the record's vault"
+    else:
+        record = _record(tmp_path, system)
+        key = "0x" + "5e" * 32  # an account nobody funded
+        expect = "error: the keeper's account"
+    res = keeper_cli("--rpc-url", chain.provider.uri, "--deployment", str(record), "--max-blocks", "1", key=key)
+    assert res.returncode == 2, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert lines[-1].startswith(expect), res.stderr
+    assert {"other chain": "is chain id 31337", "no code": "deploy there again",
+            "unfunded key": "holds no native coin"}[case] in lines[-1]
+    assert "Traceback" not in res.stderr

@@ -803,3 +803,29 @@ def test_the_keeper_leaves_auctions_alone_while_the_auction_refuses_them():
 
     assert [auction_refused(g) for g in range(7)] == [None, "NoPrice", "Frozen", None, "DelayedStopped",
                                                       "SequencerDown", None]
+
+
+def test_the_warning_level_is_logged_when_crossed_not_every_block(caplog):
+    """Before (issue 17) every block logged every account below the warning level: a flood at
+    10,000 accounts. Now: a line when an account falls below it, one when it is back, and a
+    summary every warn_summary_every blocks."""
+    import logging
+
+    from unwind.keeper.strategy import Candidate
+
+    k = _stub_keeper(PositionIndex(), {})
+    k._below_warning = set()
+    k.cfg.warn_summary_every = 10
+    a, b = "0x" + "aa" * 20, "0x" + "bb" * 20
+    with caplog.at_level(logging.INFO, logger="test"):
+        for block in range(1, 21):
+            k.summary.blocks = block
+            warnings = [Candidate(a, 105 * WAD // 100)] + ([Candidate(b, 108 * WAD // 100)] if block < 15 else [])
+            k._watch(warnings, [])
+    lines = [r.getMessage() for r in caplog.records]
+    assert sum("fell below the warning level" in m for m in lines) == 2  # a and b, once each
+    assert sum(f"{b} is back above" in m for m in lines) == 1
+    assert [m for m in lines if "accounts below the warning level" in m] == [
+        f"watch: 2 accounts below the warning level 1.10 (lowest {a} at 1.0500), 0 liquidatable",
+        f"watch: 1 accounts below the warning level 1.10 (lowest {a} at 1.0500), 0 liquidatable"]
+    assert len(lines) == 5

@@ -10,6 +10,7 @@ and the bot each run in a process group of their own that is killed whatever hap
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -131,7 +132,8 @@ def test_silverback_bot_liquidates_on_its_own_anvil(started, tmp_path, accounts)
 
     env = dict(os.environ, APE_FOUNDRY_HOST=url, UNWIND_DEPLOYMENT=str(record_path),
                UNWIND_KEEPER_KEY=accounts[1].private_key, PYTHONUNBUFFERED="1")
-    silverback = str(Path(sys.executable).with_name("silverback"))
+    # toolchain/bin/silverback (on PATH under make and toolchain/env.sh): silverback's home in .build/
+    silverback = shutil.which("silverback") or str(Path(sys.executable).with_name("silverback"))
     bot = started("silverback", [silverback, "run", "bots.keeper_bot:bot", "--network", "ethereum:local:foundry"],
                   env=env)
     end = time.time() + 90

@@ -26,19 +26,46 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def configure_logging(level: str = "INFO") -> logging.Logger:
-    logging.basicConfig(level=getattr(logging, level), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)-7s keeper: %(message)s", datefmt="%H:%M:%S")
-    return logging.getLogger("unwind.keeper")
+    """The keeper's own handler on its own logger, once, not propagated: under silverback (which
+    configures the root logger too) every line used to be printed twice."""
+    log = logging.getLogger("unwind.keeper")
+    log.setLevel(getattr(logging, level))
+    if not any(getattr(h, "_unwind", False) for h in log.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s keeper: %(message)s", datefmt="%H:%M:%S"))
+        handler._unwind = True
+        log.addHandler(handler)
+    log.propagate = False
+    return log
 
 
-def load_deployment(path: Path) -> tuple[dict, int]:
+def load_deployment(path: Path) -> tuple[dict, int, int | None]:
+    """(contract addresses, start block, chain id or None) of a deployment record."""
     try:
         record = json.loads(Path(path).read_text())
-        return record["contracts"], int(record.get("start_block", 0))
+        contracts = record["contracts"]
+        for key in ("vault", "engine", "auction", "oracle", "debt_token"):
+            if not str(contracts[key]).startswith("0x"):
+                raise ValueError(f"contracts.{key} is not an address")
+        chain_id = record.get("chain_id")
+        return contracts, int(record.get("start_block", 0)), int(chain_id) if chain_id is not None else None
     except FileNotFoundError:
         raise click.UsageError(f"deployment record {path} not found: run `ape run deploy` first or pass --deployment")
-    except (KeyError, ValueError) as exc:
+    except IsADirectoryError:
+        raise click.UsageError(f"deployment record {path} is a folder: pass the record's JSON file")
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
         raise click.UsageError(f"deployment record {path} is malformed ({exc}): expected the JSON `ape run deploy` writes")
+
+
+def check_key(key: str, where: str) -> str:
+    """The signing key, or one line saying it is not one (the value itself is never printed)."""
+    from eth_account import Account
+
+    try:
+        Account.from_key(key.strip())
+    except Exception:  # eth_account raises ValueError, binascii.Error or TypeError for bad keys
+        raise click.UsageError(f"{where} is not a private key: 64 hex digits, 0x optional (its value is not shown)")
+    return key.strip()
 
 
 def key_from_keyfile(keyfile: Path) -> str:
@@ -75,6 +102,11 @@ def keeper_options(f):
         click.option("--metrics-port", type=int, default=None, help="serve Prometheus metrics on 127.0.0.1:PORT"),
         click.option("--poll-interval", type=float, default=1.0, show_default=True),
         click.option("--max-blocks", type=int, default=None, help="stop after this many blocks"),
+        click.option("--connect-timeout", type=click.FloatRange(min=0), default=30.0, show_default=True,
+                     help="at start, give up (exit 2) when the node has not answered for this many seconds"),
+        click.option("--max-outage", type=click.FloatRange(min=0), default=0.0, show_default=True,
+                     help="once running, stop (exit 1) when the node has been unreachable this long; 0: retry for "
+                          "ever (every attempt is logged, at most 10 s apart)"),
         click.option("--batch-size", type=int, default=25, show_default=True),
         click.option("--flash-taker", default=None,
                      help="FlashTaker contract: pay for takes by selling the collateral in a market (no inventory)"),
@@ -98,7 +130,7 @@ def make_keeper(rpc_url: str, private_key: str, deployment, dry_run, kick_only, 
                 shard, state_file, metrics_port, poll_interval, max_blocks, batch_size, replace_after,
                 flash_taker=None, markets=(), adapt_every: int = 10, slippage_bps: int = 50,
                 native_price: float = 3000.0, altruistic: bool = False, network_name: str = "local",
-                log=None) -> Keeper:
+                connect_timeout: float = 30.0, max_outage: float = 0.0, log=None) -> Keeper:
     log = log or configure_logging()
     if kick_only and bid_only:
         raise click.UsageError("--kick-only and --bid-only exclude each other")
@@ -114,7 +146,8 @@ def make_keeper(rpc_url: str, private_key: str, deployment, dry_run, kick_only, 
             raise click.UsageError(f"--market {entry!r} must be TOKEN=MARKET, two 0x addresses")
         market_map[token.lower()] = market
     deployment = deployment or ROOT / "deployments" / f"ethereum-{network_name}.json"
-    addresses, start_block = load_deployment(deployment)
+    addresses, start_block, chain_id = load_deployment(deployment)
+    private_key = check_key(private_key, "the signing key")
     abis = load_abis(ROOT / ".build" / "__local__.json")
     cfg = KeeperConfig(
         rpc_url=rpc_url, addresses=addresses, start_block=start_block, liquidate=not bid_only, bid=not kick_only,
@@ -122,14 +155,18 @@ def make_keeper(rpc_url: str, private_key: str, deployment, dry_run, kick_only, 
         shard=shard_i, shards=shards, state_file=state_file, metrics_port=metrics_port,
         poll_interval=poll_interval, batch_size=batch_size, replace_after=replace_after,
         flash_taker=flash_taker, markets=market_map, adapt_every=adapt_every, slippage_bps=slippage_bps,
-        native_price=int(Decimal(str(native_price)) * WAD), altruistic=altruistic,
+        native_price=int(Decimal(str(native_price)) * WAD), altruistic=altruistic, expected_chain_id=chain_id,
+        deployment=str(deployment), connect_timeout=connect_timeout, max_outage=max_outage,
     )
     return Keeper(cfg, abis, private_key, log=log)
 
 
 def main(rpc_url: str, private_key: str, max_blocks=None, **options) -> None:
     keeper = make_keeper(rpc_url, private_key, max_blocks=max_blocks, **options)
+    keeper.preflight()  # the node answers, is the record's chain, has its contracts; the key can pay gas
     keeper.run(max_blocks=max_blocks)
+    if keeper.gave_up:
+        raise SystemExit(1)
 
 
 def build_keeper(rpc_url: str, private_key: str, deployment: Path, args: list, log=None) -> Keeper:
@@ -153,6 +190,7 @@ def cli(rpc_url, key_env, keyfile, **kwargs):
         key = os.environ.get(key_env)
         if not key:
             raise click.UsageError(f"no signing key: set {key_env} (or pass --keyfile)")
+        key = check_key(key, key_env)
     main(rpc_url, key, **kwargs)
 
 

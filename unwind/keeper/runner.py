@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import click
 from eth_account import Account
 from web3 import Web3
 from web3.exceptions import Web3Exception
@@ -72,6 +73,11 @@ class KeeperConfig:
     markets: dict = field(default_factory=dict)  # collateral token (lowercase) -> market address
     slippage_bps: int = 50  # flash takes: proceeds may fall this far below the quote (never below owe + gas + min_profit)
     adapt_every: int = 10  # blocks between adaptive-risk checks, when the deployment has AdaptiveRisk
+    expected_chain_id: int | None = None  # the deployment record's chain id (preflight refuses another)
+    deployment: str = ""  # the record's path, for messages
+    connect_timeout: float = 30.0  # [s] preflight: give up when the node has not answered this long
+    max_outage: float = 0.0  # [s] running: stop when the node has been unreachable this long (0: never)
+    warn_summary_every: int = 100  # blocks between summaries of the accounts below the warning level
 
 
 @dataclass
@@ -118,6 +124,12 @@ def load_abis(build_manifest: Path) -> dict:
         abis["risk"] = types["AdaptiveRisk"]["abi"]
     return abis
 
+class KeeperSetupError(click.ClickException):
+    """The keeper cannot start against this node or record (one line, exit status 2)."""
+
+    exit_code = 2
+
+
 class Keeper(StateReader, Liquidator, Bidder, TransactionSender):
     """One keeper: the loop and one block's step here; the named parts are mixins in their own
     modules: reading the chain (`reading.StateReader`), the liquidation path
@@ -159,8 +171,49 @@ class Keeper(StateReader, Liquidator, Bidder, TransactionSender):
         self._auction_meta: dict[int, tuple[str, int]] = {}  # auction id -> (token, decimals)
         self._done_keys: dict[str, int] = {}  # key -> block when a tx for it settled (avoid loops)
         self.last_step: int | None = None  # head of the last step that completed
+        self.gave_up = False  # stopped by --max-outage
+        self._outage_since: float | None = None
+        self._outage_attempts = 0
+        self._below_warning: set[str] = set()  # accounts below the warning level at the last step
 
     # --- lifecycle ---
+    def preflight(self) -> None:
+        """Before the loop, each check one line and exit 2 when it fails (KeeperSetupError): the
+        node answers within `connect_timeout` (every attempt logged), it is the record's chain,
+        the record's vault has code there, and the key holds native coin for gas."""
+        cfg, url = self.cfg, self.cfg.rpc_url
+        deadline, attempt, wait = time.time() + cfg.connect_timeout, 0, 1.0
+        while True:
+            try:
+                chain_id = self.w3.eth.chain_id
+                break
+            except Exception as exc:  # noqa: BLE001 - any failure to answer is "cannot reach"
+                if not (isinstance(exc, RPC_ERRORS) or _is_connection_error(exc)):
+                    raise KeeperSetupError(f"the node at {url} does not answer as a JSON-RPC node "
+                                           f"({type(exc).__name__}: {str(exc)[:120]}): check --rpc-url")
+                attempt += 1
+                if time.time() + wait > deadline:
+                    raise KeeperSetupError(f"cannot reach the node at {url} ({type(exc).__name__}) after {attempt} "
+                                           f"attempts in {cfg.connect_timeout:.0f} s: is it running? check --rpc-url")
+                self.log.warning("cannot reach the node at %s (%s); attempt %d, next in %.0f s, giving up after "
+                                 "%.0f s", url, type(exc).__name__, attempt, wait, cfg.connect_timeout)
+                time.sleep(wait)
+                wait = min(wait * 2, 10.0)
+        if cfg.expected_chain_id is not None and chain_id != cfg.expected_chain_id:
+            raise KeeperSetupError(f"the deployment record {cfg.deployment} is for chain id {cfg.expected_chain_id}, "
+                                   f"the node at {url} is chain id {chain_id}: wrong --rpc-url or --deployment")
+        vault = self.c["vault"].address
+        if not self.w3.eth.get_code(vault):
+            raise KeeperSetupError(f"no contract at the record's vault {vault} on the node at {url} (chain id "
+                                   f"{chain_id}): a new node? deploy there again, or pass the record of this one")
+        balance = self.w3.eth.get_balance(self.account.address)
+        if balance == 0 and not cfg.dry_run:
+            raise KeeperSetupError(f"the keeper's account {self.account.address} holds no native coin on chain "
+                                   f"{chain_id} to pay gas: fund it (or run with --dry-run)")
+        if balance < cfg.low_native_balance:
+            self.log.warning("the keeper's account %s holds only %.4f of native coin for gas", self.account.address,
+                             balance / WAD)
+
     def start(self) -> None:
         cfg = self.cfg
         chain_id = self.chain_id = self.w3.eth.chain_id
@@ -212,6 +265,7 @@ class Keeper(StateReader, Liquidator, Bidder, TransactionSender):
                         if max_blocks is not None and self.summary.blocks >= max_blocks:
                             break
                     backoff = self.cfg.poll_interval
+                    self._outage_over()
                 except RPC_ERRORS + (TimeoutError,) as exc:
                     self._rpc_error(exc)
                     backoff = min(backoff * 2, 10.0)
@@ -228,6 +282,8 @@ class Keeper(StateReader, Liquidator, Bidder, TransactionSender):
                     else:
                         raise
                     backoff = min(backoff * 2, 10.0)
+                if self._outage_too_long():
+                    break
                 self._sleep(backoff)
         finally:
             for s, handler in previous.items():
@@ -244,7 +300,28 @@ class Keeper(StateReader, Liquidator, Bidder, TransactionSender):
     def _rpc_error(self, exc) -> None:
         self.summary.rpc_errors += 1
         self.metrics.rpc_errors.inc()
-        self.log.warning("RPC unavailable (%s); retrying", type(exc).__name__)
+        now = time.time()
+        if self._outage_since is None:
+            self._outage_since, self._outage_attempts = now, 0
+        self._outage_attempts += 1
+        limit = f", stopping after {self.cfg.max_outage:.0f} s" if self.cfg.max_outage else ""
+        self.log.warning("RPC unavailable (%s) for %.0f s, attempt %d; retrying at most 10 s apart%s",
+                         type(exc).__name__, now - self._outage_since, self._outage_attempts, limit)
+
+    def _outage_over(self) -> None:
+        if self._outage_since is not None:
+            self.log.info("the node at %s answers again after %.0f s (%d attempts)", self.cfg.rpc_url,
+                          time.time() - self._outage_since, self._outage_attempts)
+            self._outage_since = None
+
+    def _outage_too_long(self) -> bool:
+        if self.cfg.max_outage and self._outage_since is not None \
+                and time.time() - self._outage_since >= self.cfg.max_outage:
+            self.log.error("the node at %s has been unreachable for %.0f s (--max-outage): stopping",
+                           self.cfg.rpc_url, time.time() - self._outage_since)
+            self.gave_up = True
+            return True
+        return False
 
     # --- indexing ---    # --- one block ---
     def step(self, head: int) -> None:
@@ -258,9 +335,7 @@ class Keeper(StateReader, Liquidator, Bidder, TransactionSender):
         unsafe, warnings = scan(self.index, state, self.cfg.warn_health, self.cfg.shard, self.cfg.shards)
         self.metrics.unsafe_accounts.set(len(unsafe))
         self.metrics.warning_accounts.set(len(warnings))
-        for w in warnings[:5]:
-            self.log.info("watch: %s health %.4f is below the warning level %.2f", w.account, w.health / WAD,
-                          self.cfg.warn_health / WAD)
+        self._watch(warnings, unsafe)
         if self.cfg.liquidate and unsafe:
             self._liquidate(unsafe, head)
         if self.cfg.bid:
@@ -270,6 +345,24 @@ class Keeper(StateReader, Liquidator, Bidder, TransactionSender):
         self._check_balances()
         self.last_step = head
         self.metrics.last_block.set(head)  # processed: set last, so a watcher knows the block is done
+
+    def _watch(self, warnings, unsafe) -> None:
+        """One line when an account crosses below the warning level (and when it is back above it),
+        and a summary every `warn_summary_every` blocks, instead of a line per account per block."""
+        below = {w.account for w in warnings}
+        level = self.cfg.warn_health / WAD
+        for w in warnings:
+            if w.account not in self._below_warning:
+                self.log.info("watch: %s health %.4f fell below the warning level %.2f", w.account, w.health / WAD,
+                              level)
+        unsafe_now = {c.account for c in unsafe}
+        for account in self._below_warning - below - unsafe_now:
+            self.log.info("watch: %s is back above the warning level %.2f", account, level)
+        self._below_warning = below
+        if warnings and self.summary.blocks % max(self.cfg.warn_summary_every, 1) == 0:
+            worst = warnings[0]
+            self.log.info("watch: %d accounts below the warning level %.2f (lowest %s at %.4f), %d liquidatable",
+                          len(warnings), level, worst.account, worst.health / WAD, len(unsafe))
 
     # --- adaptive risk parameters ---
     def _adapt(self, head: int) -> None:

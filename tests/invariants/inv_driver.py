@@ -146,14 +146,17 @@ class Driver:
 
     def batch(self, fns: list):
         """eth_call every `fn` (web3 contract function with its arguments) in ONE raw JSON-RPC
-        batch, decoded here: web3's own batching still runs its call machinery per request."""
+        batch, decoded here: web3's own batching still runs its call machinery per request. Every
+        call is pinned to one block (the latest): a view that depends on the time (an oracle's
+        recovery grace ending) then answers for the same second in all of them."""
         if not fns:
             return []
+        block = hex(int(self.rpc("eth_blockNumber"), 16))
         payload, outs = [], []
         for i, fn in enumerate(fns):
             types = [_canonical(o) for o in fn.abi["outputs"]]
             call = {"to": fn.address, "data": fn._encode_transaction_data()}
-            payload.append({"jsonrpc": "2.0", "id": i, "method": "eth_call", "params": [call, "latest"]})
+            payload.append({"jsonrpc": "2.0", "id": i, "method": "eth_call", "params": [call, block]})
             outs.append(types)
         replies = self._session.post(self.uri, json=payload, timeout=30).json()
         replies = sorted(replies, key=lambda r: r["id"])

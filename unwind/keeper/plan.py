@@ -398,9 +398,10 @@ def same_as_preview(mine: Preview, onchain) -> str | None:
     """None when `mine` equals the engine's Preview tuple `onchain` (as web3 decodes it:
     liquidatable, guard, health, debt, debtToClose, penalty, incentive, seizures); else what differs."""
     fields = ("liquidatable", "guard", "health", "debt", "debt_to_close", "penalty", "incentive")
-    for name, theirs in zip(fields, onchain[:7]):
-        if getattr(mine, name) != theirs:
-            return f"{name}: mirror {getattr(mine, name)} != engine {theirs}"
+    diffs = [f"{name}: mirror {getattr(mine, name)} != engine {theirs}"
+             for name, theirs in zip(fields, onchain[:7]) if getattr(mine, name) != theirs]
+    if diffs:
+        return "; ".join(diffs) + f" (mirror blocked: {mine.blocked} {mine.detail})"
     ours = [(s.collateral_id, s.token.lower(), s.decimals, s.lot, s.debt, s.tab, s.start_price) for s in mine.seizures]
     theirs = [(s[0], str(s[1]).lower(), s[2], s[3], s[4], s[5], s[6]) for s in onchain[7]]
     if ours != theirs:

@@ -211,6 +211,14 @@ interface IVault {
         uint256 normalisedDebt
     ) external returns (uint256 debtRemoved);
 
+    /// @notice Engine-only (direct liquidation): remove `normalisedDebt` and `amount` of collateral
+    ///         `id` from `account` and send that collateral to `receiver` at once (no auction
+    ///         custody). Returns the exact decrease of totalDebt() [wad]. Emits Confiscate and
+    ///         CollateralConfiscated, as `confiscate` does, so indexers follow both paths alike.
+    function seize(address account, uint256 id, uint256 amount, uint256 normalisedDebt, address receiver)
+        external
+        returns (uint256 debtRemoved);
+
     /// @notice Auction-only: send `amount` of collateral `id` from the auctions' custody to
     ///         `receiver` (a take's slice). Reverts `InsufficientCollateral` beyond `inAuction(id)`:
     ///         the auction can never reach the accounts' collateral.

@@ -9,6 +9,7 @@ import {IVault} from "../../interfaces/IVault.sol";
 import {IDutchAuction} from "../../interfaces/IDutchAuction.sol";
 import {IDebtToken} from "../../interfaces/IDebtToken.sol";
 import {IOracleAdapter} from "../../interfaces/IOracleAdapter.sol";
+import {IUnwindLiquidator} from "../../interfaces/IUnwindLiquidator.sol";
 
 /// @title LiquidationEngine
 /// @notice Partial, dust-safe, capped liquidations that hand collateral to Dutch auctions.
@@ -65,6 +66,7 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
     Config internal _config;
     mapping(uint256 id => uint256) public override collateralCap; // [wad]
     uint256 public override unpauseGrace; // [seconds]
+    mapping(uint256 id => DirectParams) internal _direct;
 
     constructor(address admin, IVault vault_, IDutchAuction auction_, IDebtToken debtToken_, address buffer_)
         Governed(admin)
@@ -120,7 +122,45 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         _payOut(keeper, penalties, incentives);
     }
 
+    /// @inheritdoc ILiquidationEngine
+    function liquidateDirect(
+        address account,
+        uint256 collateralId,
+        uint256 maxRepay,
+        uint256 minSeized,
+        address receiver,
+        bytes calldata data
+    ) external nonReentrant returns (uint256 repaid, uint256 seized) {
+        if (receiver == address(0)) revert ZeroAddress();
+        (DirectPreview memory d, uint256 art, address token) = _directSnapshot(account, collateralId, maxRepay);
+        if (d.seized < minSeized) revert SeizedBelowMinimum(d.seized, minSeized);
+        repaid = _directSettle(account, collateralId, d, art, receiver, token, data);
+        seized = d.seized;
+    }
+
     // --- Views ---
+
+    /// @inheritdoc ILiquidationEngine
+    function previewLiquidateDirect(address account, uint256 collateralId, uint256 maxRepay)
+        external
+        view
+        returns (DirectPreview memory d)
+    {
+        Book memory b;
+        IOracleAdapter oracle;
+        (, oracle, b.dust) = vault.riskState();
+        (b.c, b.debt, b.held) = (_config, vault.debtOf(account), vault.heldCollateral(account));
+        b.quotes = new IOracleAdapter.Quote[](b.held.length);
+        for (uint256 i; i < b.held.length; ++i) {
+            b.quotes[i] = oracle.peek(b.held[i].token);
+        }
+        (d,) = _directPlan(b, collateralId, maxRepay);
+    }
+
+    /// @inheritdoc ILiquidationEngine
+    function directParams(uint256 id) external view returns (DirectParams memory) {
+        return _direct[id];
+    }
 
     /// @inheritdoc ILiquidationEngine
     function previewLiquidate(address account) external view returns (Preview memory p) {
@@ -227,6 +267,16 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         if (grace > MAX_UNPAUSE_GRACE) revert InvalidParameter("unpauseGrace", grace, 0, MAX_UNPAUSE_GRACE);
         unpauseGrace = grace;
         emit ParameterSet("unpauseGrace", 0, grace);
+    }
+
+    /// @inheritdoc ILiquidationEngine
+    function setDirectParams(uint256 id, DirectParams calldata p) external onlyRole(GOVERNOR_ROLE) {
+        if (id >= vault.collateralCount()) revert InvalidParameter("collateralId", id, 0, vault.collateralCount());
+        uint256 penalty = vault.collateral(id).penalty;
+        if (p.maxDiscount > penalty) revert InvalidParameter("maxDiscount", p.maxDiscount, 0, penalty);
+        if (p.minDiscount > p.maxDiscount) revert InvalidParameter("minDiscount", p.minDiscount, 0, p.maxDiscount);
+        _direct[id] = p;
+        emit DirectParamsSet(id, p.maxDebt, p.minDiscount, p.maxDiscount);
     }
 
     /// @inheritdoc ILiquidationEngine
@@ -411,6 +461,133 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         if (penalty > incentive) debtToken.mint(buffer, penalty - incentive);
     }
 
+    // --- Internal: direct liquidation ---
+
+    /// @dev The account's snapshot and its direct plan (reverting with the reason when refused);
+    ///      the normalised debt to remove for it and the collateral's token.
+    function _directSnapshot(address account, uint256 id, uint256 maxRepay)
+        internal
+        returns (DirectPreview memory d, uint256 art, address token)
+    {
+        Book memory b;
+        IOracleAdapter oracle;
+        (b.c, oracle, b.dust) = _checkOpen();
+        (b.debt, art, b.held) = vault.liquidationSnapshot(account);
+        b.quotes = _quotes(b.held, oracle);
+        uint256 j;
+        (d, j) = _directPlan(b, id, maxRepay);
+        if (!d.allowed) _refuse(d, account, id, b, j);
+        token = b.held[j].token;
+        // Remove debt in normalised units, rounded down: what remains is never below the plan.
+        if (d.debtClosed != b.debt) art = FPM.mulDiv(art, d.debtClosed, b.debt);
+    }
+
+    /// @dev Seize and pay: the collateral to `receiver` (and its callback), the repay burned from
+    ///      the caller, what it adds beyond the debt closed to the buffer (the identity stays exact).
+    function _directSettle(
+        address account,
+        uint256 id,
+        DirectPreview memory d,
+        uint256 art,
+        address receiver,
+        address token,
+        bytes calldata data
+    ) internal returns (uint256 repaid) {
+        uint256 closed = vault.seize(account, id, d.seized, art, receiver);
+        repaid = closed > d.repay ? closed : d.repay;
+        if (data.length > 0) {
+            IUnwindLiquidator(receiver).onUnwindLiquidate(msg.sender, account, token, d.seized, repaid, data);
+        }
+        debtToken.burn(msg.sender, repaid);
+        if (repaid > closed) debtToken.mint(buffer, repaid - closed);
+        emit LiquidateDirect(account, msg.sender, id, repaid, d.seized, closed, d.discount, d.health);
+    }
+
+    /// @dev The direct liquidation of the account in `b` (its debt, holdings and quotes) with
+    ///      collateral `id` (DIRECT LIQUIDATION), or why not: `d.refusal` is the error's selector,
+    ///      `j` the held index of the collateral (held.length when the account holds none of it).
+    ///      The vault's rounding of the debt it removes can exceed the plan by a wei or two: that
+    ///      much of maxRepay is kept for it, so what is burned never exceeds maxRepay.
+    function _directPlan(Book memory b, uint256 id, uint256 maxRepay)
+        internal
+        view
+        returns (DirectPreview memory d, uint256 j)
+    {
+        d.health = type(uint256).max;
+        j = _indexOf(b.held, id);
+        if (b.debt == 0) return (_no(d, NotLiquidatable.selector), j);
+        uint256 sized;
+        {
+            uint256 weighted;
+            (weighted, sized,) = _value(b);
+            d.health = FPM.fullMulDiv(weighted, WAD, b.debt);
+        }
+        if (d.health >= WAD) return (_no(d, NotLiquidatable.selector), j);
+        if (j == type(uint256).max) return (_no(d, NotHeld.selector), b.held.length);
+        if (b.quotes[j].liquidationPrice == 0) return (_no(d, OracleGuarded.selector), j);
+        IVault.HeldCollateral memory h = b.held[j];
+        {
+            DirectParams memory dp = _direct[id];
+            if (b.debt > dp.maxDebt) return (_no(d, DirectNotAllowed.selector), j);
+            // The discount: 1 - health, within [minDiscount, maxDiscount], never above the penalty.
+            uint256 lo = dp.minDiscount < h.penalty ? dp.minDiscount : h.penalty;
+            uint256 hi = dp.maxDiscount < h.penalty ? dp.maxDiscount : h.penalty;
+            uint256 disc = WAD - d.health;
+            d.discount = disc < lo ? lo : disc > hi ? hi : disc;
+        }
+        uint256 v = WAD + h.penalty; // collateral value the account gives up per unit of debt closed
+        uint256 cap = FPM.mulDiv(b.values[j], WAD, v); // the most this holding can close
+        {
+            uint256 byRepay = FPM.mulDiv(maxRepay > 2 ? maxRepay - 2 : 0, WAD + d.discount, v);
+            if (byRepay < cap) cap = byRepay;
+        }
+        uint256 x = _directClose(b, sized, FPM.mulDivUp(v, h.liquidationThreshold, WAD), cap);
+        if (x == 0) {
+            d.debtClosed = cap; // what maxRepay and the holding allow, for the refusal
+            return (_no(d, DirectBelowDust.selector), j);
+        }
+        d.debtClosed = x;
+        d.repay = FPM.mulDivUp(x, v, WAD + d.discount);
+        d.toBuffer = d.repay - x;
+        uint256 seized =
+            FPM.fullMulDiv(FPM.mulDiv(d.repay, WAD + d.discount, WAD), 10 ** h.decimals, _sizingPrice(b.quotes[j]));
+        d.seized = seized < h.amount ? seized : h.amount;
+        d.allowed = true;
+    }
+
+    /// @dev The debt a direct liquidation closes: the smallest that restores `target` (health
+    ///      after = (sized - x * w) / (debt - x), w = (1 + penalty) * threshold), at most `cap`;
+    ///      at least min(debt, dust) and never leaving a debt between 0 and dust; 0 when those
+    ///      rules cannot be met within `cap`.
+    function _directClose(Book memory b, uint256 sized, uint256 w, uint256 cap) internal pure returns (uint256 x) {
+        (uint256 debt, uint256 dust, uint256 target) = (b.debt, b.dust, b.c.targetHealth);
+        x = debt;
+        if (target > w) {
+            uint256 goal = FPM.mulDivUp(target, debt, WAD);
+            uint256 need = goal > sized ? FPM.mulDivUp(goal - sized, WAD, target - w) : 0;
+            if (need < x) x = need;
+        }
+        if (x > cap) x = cap;
+        if (x < debt && debt - x < dust) x = debt <= cap ? debt : (debt > dust ? debt - dust : 0);
+        uint256 minClose = dust < debt ? dust : debt;
+        if (x < minClose) x = minClose <= cap && (minClose == debt || debt - minClose >= dust) ? minClose : 0;
+    }
+
+    function _no(DirectPreview memory d, bytes4 refusal) internal pure returns (DirectPreview memory) {
+        d.refusal = refusal;
+        return d;
+    }
+
+    /// @dev Revert with the error a refused direct plan names.
+    function _refuse(DirectPreview memory d, address account, uint256 id, Book memory b, uint256 j) internal view {
+        bytes4 r = d.refusal;
+        if (r == NotLiquidatable.selector) revert NotLiquidatable(account, d.health);
+        if (r == NotHeld.selector) revert NotHeld(account, id);
+        if (r == OracleGuarded.selector) revert OracleGuarded(b.held[j].token, b.quotes[j].guard);
+        if (r == DirectNotAllowed.selector) revert DirectNotAllowed(id, b.debt, _direct[id].maxDebt);
+        revert DirectBelowDust(d.debtClosed, b.debt < b.dust ? b.debt : b.dust);
+    }
+
     // --- Internal: planning (arithmetic over a snapshot and the queue's room) ---
 
     /// @dev Work out the liquidation of an account with `debt` and `held` collateral at `quotes`.
@@ -433,15 +610,49 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
 
         Book memory b;
         (b.debt, b.dust, b.held, b.quotes, b.c) = (debt, dust, held, quotes, c);
+        (uint256 weighted, uint256 sized, uint256 guarded) = _value(b);
+        p.health = FPM.fullMulDiv(weighted, WAD, debt);
+        if (p.health >= WAD) return (p, Block.Healthy, 0);
+
+        // The plan without the queue's caps; when it does not fit them, the plan again within them
+        // (a full liquidation cut to its rooms, or the partial close re-planned against what fits).
+        // Each seizure comes with its tab (debt + penalty rounded up, as the kick charges it).
+        b.globalRoom = type(uint256).max;
+        p.seizures = _seizures(b, sized);
+        uint256 queued = auction.totalDebt();
+        b.globalRoom = c.globalCap > queued ? c.globalCap - queued : 0;
+        if (!_fitsRoom(p.seizures, b.globalRoom)) {
+            b.capped = true;
+            p.seizures = b.full ? _seizeAll(b) : _seizures(b, sized);
+        }
+        if (p.seizures.length == 0) {
+            if (b.capId != 0) return (p, Block.Cap, b.capId - 1);
+            if (guarded != type(uint256).max) {
+                // Nothing priced to seize: wait for the guard to lift.
+                p.guard = quotes[guarded].guard;
+                return (p, Block.Guarded, guarded);
+            }
+        }
+        p.liquidatable = true;
+        for (uint256 i; i < p.seizures.length; ++i) {
+            Seizure memory s = p.seizures[i];
+            p.debtToClose += s.debt;
+            p.penalty += s.tab - s.debt;
+        }
+        p.incentive = c.tip + FPM.mulDiv(c.chip, p.debtToClose, WAD);
+        if (p.incentive > p.penalty) p.incentive = p.penalty;
+    }
+
+    /// @dev Value every holding twice: at its liquidation price for the health check (`weighted`),
+    ///      and at its sizing price for the close (`sized`, and `b.values`, only used once the
+    ///      account is liquidatable). `guarded`: the held index of the first guarded holding.
+    function _value(Book memory b) internal pure returns (uint256 weighted, uint256 sized, uint256 guarded) {
+        IVault.HeldCollateral[] memory held = b.held;
         b.values = new uint256[](held.length);
-        uint256 guarded = type(uint256).max; // held index of the first guarded holding
-        // One pass values each holding twice: at its liquidation price for the health check, and
-        // at its sizing price for the close (`values`, only used once the account is liquidatable).
-        uint256 weighted;
-        uint256 sized;
+        guarded = type(uint256).max;
         for (uint256 i; i < held.length; ++i) {
             IVault.HeldCollateral memory h = held[i];
-            IOracleAdapter.Quote memory q = quotes[i];
+            IOracleAdapter.Quote memory q = b.quotes[i];
             uint256 scale = 10 ** h.decimals;
             uint256 price = q.liquidationPrice;
             if (price == 0) {
@@ -473,36 +684,6 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
             b.values[i] = value;
             sized += w;
         }
-        p.health = FPM.fullMulDiv(weighted, WAD, debt);
-        if (p.health >= WAD) return (p, Block.Healthy, 0);
-
-        // The plan without the queue's caps; when it does not fit them, the plan again within them
-        // (a full liquidation cut to its rooms, or the partial close re-planned against what fits).
-        // Each seizure comes with its tab (debt + penalty rounded up, as the kick charges it).
-        b.globalRoom = type(uint256).max;
-        p.seizures = _seizures(b, sized);
-        uint256 queued = auction.totalDebt();
-        b.globalRoom = c.globalCap > queued ? c.globalCap - queued : 0;
-        if (!_fitsRoom(p.seizures, b.globalRoom)) {
-            b.capped = true;
-            p.seizures = b.full ? _seizeAll(b) : _seizures(b, sized);
-        }
-        if (p.seizures.length == 0) {
-            if (b.capId != 0) return (p, Block.Cap, b.capId - 1);
-            if (guarded != type(uint256).max) {
-                // Nothing priced to seize: wait for the guard to lift.
-                p.guard = quotes[guarded].guard;
-                return (p, Block.Guarded, guarded);
-            }
-        }
-        p.liquidatable = true;
-        for (uint256 i; i < p.seizures.length; ++i) {
-            Seizure memory s = p.seizures[i];
-            p.debtToClose += s.debt;
-            p.penalty += s.tab - s.debt;
-        }
-        p.incentive = c.tip + FPM.mulDiv(c.chip, p.debtToClose, WAD);
-        if (p.incentive > p.penalty) p.incentive = p.penalty;
     }
 
     /// @dev The smallest close that restores `targetHealth`, seizing in id order within the queue's

@@ -259,20 +259,25 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
         returns (uint256 debtRemoved)
     {
         Position storage pos = _positions[account];
-        uint256 r = _accrue();
-        uint256 totalArt = _totals.normalisedDebt;
-        uint256 totalBefore = _totalDebt(totalArt, r);
-        pos.art -= _toUint128(art);
-        totalArt -= art;
-        _totals.normalisedDebt = uint160(totalArt); // below the stored value
-        debtRemoved = totalBefore - _totalDebt(totalArt, r);
-
+        debtRemoved = _removeDebt(account, pos, art);
         uint16 mask = pos.mask;
         for (uint256 i; i < ids.length; ++i) {
-            mask = _removeCollateral(account, ids[i], collateralAmounts[i], mask);
+            mask = _removeCollateral(account, ids[i], collateralAmounts[i], mask, true);
         }
-        emit Confiscate(account, art, debtRemoved);
         pos.mask = mask;
+    }
+
+    /// @inheritdoc IVault
+    function seize(address account, uint256 id, uint256 amount, uint256 art, address receiver)
+        external
+        onlyRole(ENGINE_ROLE)
+        nonReentrant
+        returns (uint256 debtRemoved)
+    {
+        Position storage pos = _positions[account];
+        debtRemoved = _removeDebt(account, pos, art);
+        pos.mask = _removeCollateral(account, id, amount, pos.mask, false);
+        IERC20(_collaterals[id].token).safeTransfer(receiver, amount);
     }
 
     /// @inheritdoc IVault
@@ -717,13 +722,32 @@ contract Vault is IVault, Governed, ReentrancyGuardTransient {
     }
 
     /// @dev Move `amount` of collateral `id` from the account to the auctions' custody (no transfer).
-    function _removeCollateral(address account, uint256 id, uint256 amount, uint16 mask) internal returns (uint16) {
+    /// @dev Remove normalised debt `art` from the account and the total; the exact decrease of
+    ///      totalDebt() (the total is rounded up, so the account's share can differ by a wei).
+    function _removeDebt(address account, Position storage pos, uint256 art) internal returns (uint256 debtRemoved) {
+        uint256 r = _accrue();
+        uint256 totalArt = _totals.normalisedDebt;
+        uint256 totalBefore = _totalDebt(totalArt, r);
+        pos.art -= _toUint128(art);
+        totalArt -= art;
+        _totals.normalisedDebt = uint160(totalArt); // below the stored value
+        debtRemoved = totalBefore - _totalDebt(totalArt, r);
+        emit Confiscate(account, art, debtRemoved);
+    }
+
+    /// @dev Move `amount` of collateral `id` out of the account: into the auctions' custody, or
+    ///      (`toAuction` false, a direct liquidation) out of the accounting, for the caller to send.
+    function _removeCollateral(address account, uint256 id, uint256 amount, uint16 mask, bool toAuction)
+        internal
+        returns (uint16)
+    {
         StoredCollateral storage c = _collaterals[id];
         uint256 held = _collateralOf[account][id];
         if (held < amount) revert InsufficientCollateral(id, held, amount);
         _collateralOf[account][id] = held - amount;
         // held <= totalSupplied; inAuction + totalSupplied never exceeds what deposits brought in.
-        (c.totalSupplied, c.inAuction) = (c.totalSupplied - uint128(amount), c.inAuction + uint128(amount));
+        if (toAuction) (c.totalSupplied, c.inAuction) = (c.totalSupplied - uint128(amount), c.inAuction + uint128(amount));
+        else c.totalSupplied -= uint128(amount);
         if (held == amount) mask &= ~uint16(1 << id);
         emit CollateralConfiscated(account, id, amount);
         return mask;

@@ -39,11 +39,46 @@ def git_commit(cwd: Path | None = None) -> str:
 def read_record(path: str | Path) -> dict:
     path = Path(path)
     try:
-        return json.loads(path.read_text())
+        data = json.loads(path.read_text())
     except FileNotFoundError:
-        raise RecordError(f"deployment record {path} not found: run `ape run deploy` first")
+        raise RecordError(f"deployment record {path} not found: run `ape run deploy` first, or pass the record "
+                          f"it wrote") from None
+    except IsADirectoryError:
+        raise RecordError(f"deployment record {path} is a folder: pass the record file in it "
+                          f"(deployments/<ecosystem>-<network>.json)") from None
+    except OSError as exc:
+        raise RecordError(f"deployment record {path} cannot be read ({exc.strerror})") from None
     except ValueError as exc:
-        raise RecordError(f"deployment record {path} is not valid JSON ({exc})")
+        raise RecordError(f"deployment record {path} is not valid JSON ({exc}): use the file `ape run deploy` "
+                          f"wrote") from None
+    if not isinstance(data, dict):
+        raise RecordError(f"deployment record {path} is not a deployment record (a JSON object is expected): use "
+                          f"the file `ape run deploy` wrote")
+    return data
+
+
+def check_record_chain(record: dict, chain_id: int, *, path: str | Path = "the deployment record",
+                       node: str = "the node", get_code=None) -> None:
+    """Refuse, in one line (RecordError), a record that does not describe the chain at `node`.
+
+    The record's chain id must be the node's; with `get_code(address) -> bytes`, every module the
+    record lists must have code there (a restarted development node has the same chain id and no
+    contracts). For the client, `ape run configure` and the keeper:
+        check_record_chain(record, w3.eth.chain_id, path=p, node=url, get_code=w3.eth.get_code)
+    """
+    if not isinstance(record, dict) or not isinstance(record.get("contracts"), dict) or not record["contracts"]:
+        raise RecordError(f"{path} lists no contracts (an unfinished deployment?): finish it by running the same "
+                          f"`ape run deploy` again")
+    recorded = record.get("chain_id")
+    if recorded is not None and recorded != chain_id:
+        raise RecordError(f"{path} is for chain id {recorded}, but {node} is chain id {chain_id}: point at "
+                          f"the node of chain {recorded}, or use the record of chain {chain_id}")
+    if get_code is not None:
+        for name, address in record["contracts"].items():
+            if not get_code(address):
+                raise RecordError(f"{path}: no contract at its {name} address {address} on {node} (chain id "
+                                  f"{chain_id}; a restarted development node?): deploy again with `ape run deploy`, "
+                                  f"or point at the node the record was made on")
 
 
 def write_record(path: str | Path, data: dict) -> None:

@@ -63,7 +63,7 @@ def test_deploy_calibrated_file_and_use_the_record_from_another_process(chain, p
 
     rec = str(tmp_path / "ethereum-custom.json")
     out = python_m("unwind.client", "--rpc-url", chain.provider.uri, "--deployment", rec, "--abis", str(abi_dir),
-                   "health", alice.address)
+                   "--json", "health", alice.address)
     assert out.returncode == 0, show(out)
     health = json.loads(out.stdout)
     assert health["debt"] == vault.debtOf(alice) == 5_000 * WAD

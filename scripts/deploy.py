@@ -17,10 +17,9 @@ from pathlib import Path
 
 import click
 from ape import project
-from ape.cli import ConnectedProviderCommand
 
 from unwind.deploy import DeployInterrupted, ResumeError
-from unwind.opcli import fail, fee_caps, resolve_account
+from unwind.opcli import OperatorCommand, fail, fee_caps, resolve_account
 from unwind.params import DEFAULT_PARAMS_FILE, ParamError, Web3ChainReader, check_on_chain, load_params
 from unwind.record import RecordError, deploy_to_record, is_dev_chain
 
@@ -33,14 +32,14 @@ def _validated(ctx, param, value):
         fail(str(exc).splitlines() + ["nothing was deployed"])
 
 
-@click.command(cls=ConnectedProviderCommand)
+@click.command(cls=OperatorCommand)
 @click.option("--account", "alias", default=None, help="account alias (default on a local network: test account 0)")
 @click.option("--params", "params_file", default=str(DEFAULT_PARAMS_FILE.relative_to(Path.cwd()))
               if DEFAULT_PARAMS_FILE.is_relative_to(Path.cwd()) else str(DEFAULT_PARAMS_FILE),
               show_default=True, callback=_validated, help="parameter file (YAML)")
 @click.option("--out", "out_dir", default="deployments", show_default=True, help="folder for the deployment record")
 @click.option("--force", is_flag=True, help="replace an existing record of a live network / start over")
-def cli(ecosystem, network, provider, alias, params_file, out_dir, force):
+def cli(ecosystem, network, provider, alias, params_file, out_dir, force, verbose):
     params_file, params = params_file
     try:
         check_on_chain(params, Web3ChainReader(provider.web3))

@@ -10,6 +10,10 @@ resumes from that record when run again with the same parameters; a complete rec
 network is only replaced with --force. Fee caps for live networks come from the `unwind:` section
 of ape-config.yaml; confirmations and gas limits from Ape's own network settings there.
 UNWIND_DEPLOY_FAIL_AFTER=N (tests) stops the deployment after N steps, as if it had been killed.
+
+Output: one `step n/N: <what>` line per step sent and the addresses at the end; -v/--verbose adds
+Ape's own log (each transaction confirmed, the compiler's input list). Mistakes (an unknown
+--account, a node that does not answer, an invalid file) are one `error:` line, exit status 2.
 """
 
 import os
@@ -59,7 +63,7 @@ def cli(ecosystem, network, provider, alias, params_file, out_dir, force, verbos
         system, record = deploy_to_record(
             project, account, params, path, network=f"{ecosystem.name}:{network.name}:{provider.name}",
             network_name=network.name, force=force, params_file=str(params_file), tx_kwargs=fee_caps(network.name),
-            fail_after=int(fail_after) if fail_after else None, echo=click.echo,
+            fail_after=int(fail_after) if fail_after else None, echo=click.echo, progress=click.echo,
         )
     except (RecordError, ResumeError) as exc:
         fail([str(exc)])

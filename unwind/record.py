@@ -164,7 +164,7 @@ def finish_record(data: dict, system, end_block: int) -> dict:
 
 def deploy_to_record(project, account, params: SystemParams, path: str | Path, *, network: str, network_name: str,
                      force: bool = False, params_file: str = "", tx_kwargs: dict | None = None,
-                     fail_after: int | None = None, echo=print) -> tuple[object, dict]:
+                     fail_after: int | None = None, echo=print, progress=None) -> tuple[object, dict]:
     """Deploy (or resume) with the record at `path` written after every step. Returns (system, record)."""
     from ape import chain
 
@@ -196,7 +196,8 @@ def deploy_to_record(project, account, params: SystemParams, path: str | Path, *
                           guardian=_resolve(params.guardian, account))
     write_record(path, data)
     journal = Journal(data, save=lambda d: write_record(path, d))
-    system = deploy_system(project, account, params, journal=journal, tx_kwargs=tx_kwargs, fail_after=fail_after)
+    system = deploy_system(project, account, params, journal=journal, tx_kwargs=tx_kwargs, fail_after=fail_after,
+                           progress=progress)
     finish_record(data, system, chain.blocks.head.number)
     write_record(path, data)
     return system, data

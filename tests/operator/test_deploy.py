@@ -30,7 +30,7 @@ def test_deploy_calibrated_file_and_use_the_record_from_another_process(chain, p
     assert calibrate.main(["--csv", str(ROOT / "data" / "sample_prices.csv"), "--out", str(params_file)]) == 0
     params = load_params(params_file)
     weth = params.collaterals[0]
-    assert weth.auction.curve == "stairstep" and weth != default_params().collaterals[0]
+    assert weth.auction.curve == "exponential" and weth != default_params().collaterals[0]
 
     # ...and `ape run deploy` deploys it to this node and records it.
     res = ape_run("deploy", "--network", chain.provider.uri, "--account", "TEST::0", "--params", str(params_file),
@@ -73,11 +73,11 @@ def test_deploy_calibrated_file_and_use_the_record_from_another_process(chain, p
     # The parameters on chain are the calibrated ones (read the way `python -m unwind.client params` does).
     onchain = UnwindClient(deployment=rec, w3=chain.provider.web3, abi_dir=abi_dir).parameters()["collaterals"]["WETH"]
     assert onchain["liquidation_threshold"] * 10**18 == weth.liquidation_threshold
-    assert onchain["auction"]["curve"] == "stairstep" and onchain["auction"]["step"] == weth.auction.step
+    assert onchain["auction"]["curve"] == "exponential" and onchain["auction"]["cut"] * 10**27 == weth.auction.cut
 
     # The configure command's dry run on that record: the diff, nothing sent.
     changed = tmp_path / "changed.yaml"
-    changed.write_text(params_file.read_text().replace("  tip: 20\n", "  tip: 15\n"))
+    changed.write_text(params_file.read_text().replace("  tip: 20 ", "  tip: 15 "))  # the base text, comments kept
     res = ape_run("configure", "--network", chain.provider.uri, "--account", "TEST::0", "--deployment", rec,
                   "--params", str(changed), "--dry-run")
     assert res.returncode == 0, show(res)

@@ -17,24 +17,23 @@ from pathlib import Path
 
 import click
 from ape import chain, project
-from ape.cli import ConnectedProviderCommand
 
 from unwind import configure as cfg
 from unwind.abis import abis_from_project
 from unwind.client import UnwindClient
-from unwind.opcli import fail, fee_caps, resolve_account
+from unwind.opcli import OperatorCommand, fail, fee_caps, resolve_account
 from unwind.params import ParamError, Web3ChainReader, check_on_chain, load_params
-from unwind.record import RecordError, read_record
+from unwind.record import RecordError, check_record_chain, read_record
 
 
-@click.command(cls=ConnectedProviderCommand)
+@click.command(cls=OperatorCommand)
 @click.option("--account", "alias", default=None, help="a timelock proposer/executor (default on local: test account 0)")
 @click.option("--params", "params_file", default=None, help="the changed parameter file (YAML)")
 @click.option("--deployment", default=None, help="deployment record (default deployments/<ecosystem>-<network>.json)")
 @click.option("--dry-run", is_flag=True, help="show the diff and the calls; send nothing")
 @click.option("--execute", "do_execute", is_flag=True, help="execute the queued change once its delay has passed")
 @click.option("--cancel", "do_cancel", is_flag=True, help="cancel the queued change")
-def cli(ecosystem, network, provider, alias, params_file, deployment, dry_run, do_execute, do_cancel):
+def cli(ecosystem, network, provider, alias, params_file, deployment, dry_run, do_execute, do_cancel, verbose):
     record_path = Path(deployment or f"deployments/{ecosystem.name}-{network.name}.json")
     try:
         record = read_record(record_path)
@@ -42,8 +41,11 @@ def cli(ecosystem, network, provider, alias, params_file, deployment, dry_run, d
         fail([str(exc)])
     if not record.get("contracts") or record.get("complete") is False:
         fail([f"the deployment in {record_path} is not complete: finish it first (run the same `ape run deploy` again)"])
-    if record.get("chain_id") not in (None, provider.chain_id):
-        fail([f"{record_path} is for chain id {record['chain_id']}, this network is {provider.chain_id}"])
+    try:
+        check_record_chain(record, provider.chain_id, path=record_path, node=getattr(provider, "uri", None) or
+                           f"{ecosystem.name}:{network.name}", get_code=provider.get_code)
+    except RecordError as exc:
+        fail([str(exc)])
     abis = abis_from_project(project)
     client = UnwindClient(deployment=record, w3=provider.web3, abis=abis)
     timelock = project.Timelock.at(record["contracts"]["timelock"])

@@ -1,50 +1,56 @@
 """`ape run demo`: deploy Unwind on a local anvil, open accounts, crash prices, let the keeper
-process liquidate and bid, and print what happened as read back from the chain."""
+process liquidate and bid, and print what happened as read back from the chain.
+
+Quiet by default: the story and its tables. -v/--verbose adds each deployment step and Ape's own
+log (every transaction confirmed, the compiler's input list); --show-keeper-log the keeper's log.
+"""
 
 import tempfile
 from pathlib import Path
 
 import click
 from ape import accounts, chain, project
-from ape.cli import ConnectedProviderCommand
 from rich.console import Console
 from rich.table import Table
 
-from unwind.deploy import deploy_system
-from unwind.params import WAD
+from unwind.deploy import count_steps, deploy_system
+from unwind.opcli import OperatorCommand
+from unwind.params import WAD, default_params
 from unwind.story import BORROWERS, run_story
 
 
-@click.command(cls=ConnectedProviderCommand)
+@click.command(cls=OperatorCommand)
 @click.option("--show-keeper-log", is_flag=True, help="print the keeper's log at the end")
-def cli(ecosystem, network, provider, show_keeper_log):
-    console = Console()
+def cli(ecosystem, network, provider, show_keeper_log, verbose):
+    console = Console(soft_wrap=True)
     test_accounts = accounts.test_accounts
     operator, keeper = test_accounts[0], test_accounts[1]
     borrowers = [test_accounts[2 + i] for i in range(len(BORROWERS))]
     console.print(
         f"[bold]Unwind demo[/bold] on {ecosystem.name}:{network.name}:{provider.name} (chain id {provider.chain_id})"
     )
-    system = deploy_system(project, operator)
+    params = default_params()
+    console.print(f"- deploying Unwind: {count_steps(params, params.guardian == 'deployer')} steps (contracts and "
+                  f"transactions){'' if verbose else '; -v shows each'}")
+    system = deploy_system(project, operator, params, progress=(lambda line: console.print(f"    {line}"))
+                           if verbose else None)
     for name, contract in system.modules.items():
         console.print(f"  {name:11} {contract.address}")
 
     with tempfile.TemporaryDirectory(prefix="unwind-demo-") as workdir:
         result = run_story(system, chain, operator, borrowers, keeper, Path(workdir),
                            log=lambda m: console.print(f"- {m}"))
+    console.print(f"- {result.keeper_line()}")
+    console.print(f"- {result.margin_line()}")
     if show_keeper_log:
-        console.print(result.keeper_log)
-    else:
-        actions = [line for line in result.keeper_log.splitlines() if " mined " in line or "lost race" in line]
-        console.print(f"- keeper: {len(actions)} transactions mined; last lines of its log:")
-        for line in result.keeper_log.splitlines()[-4:]:
-            console.print(f"    {line}")
+        console.print("- the keeper's log:")
+        console.print(result.keeper_log, markup=False, highlight=False)
 
-    sales = Table(title="What the keeper bought (from Take events)")
-    for col in ("auction", "collateral", "sold", "paid (uUSD)", "price / oracle price"):
+    sales = Table(title="What the keeper bought (from Take events; kick n = the n-th auction started)")
+    for col in ("kick", "collateral", "sold", "paid (uUSD)", "price / oracle price"):
         sales.add_column(col, justify="right")
     for sale in result.sales:
-        sales.add_row(str(sale.auction_id), sale.symbol, f"{sale.sold / 10**sale.decimals:,.6f}",
+        sales.add_row(f"#{sale.kick}", sale.symbol, f"{sale.sold / 10**sale.decimals:,.6f}",
                       f"{sale.paid / WAD:,.2f}", f"{sale.share_of_reference:.4f}")
     console.print(sales)
 

@@ -10,6 +10,10 @@ resumes from that record when run again with the same parameters; a complete rec
 network is only replaced with --force. Fee caps for live networks come from the `unwind:` section
 of ape-config.yaml; confirmations and gas limits from Ape's own network settings there.
 UNWIND_DEPLOY_FAIL_AFTER=N (tests) stops the deployment after N steps, as if it had been killed.
+
+Output: one `step n/N: <what>` line per step sent and the addresses at the end; -v/--verbose adds
+Ape's own log (each transaction confirmed, the compiler's input list). Mistakes (an unknown
+--account, a node that does not answer, an invalid file) are one `error:` line, exit status 2.
 """
 
 import os
@@ -17,10 +21,9 @@ from pathlib import Path
 
 import click
 from ape import project
-from ape.cli import ConnectedProviderCommand
 
 from unwind.deploy import DeployInterrupted, ResumeError
-from unwind.opcli import fail, fee_caps, resolve_account
+from unwind.opcli import OperatorCommand, fail, fee_caps, resolve_account
 from unwind.params import DEFAULT_PARAMS_FILE, ParamError, Web3ChainReader, check_on_chain, load_params
 from unwind.record import RecordError, deploy_to_record, is_dev_chain
 
@@ -33,14 +36,14 @@ def _validated(ctx, param, value):
         fail(str(exc).splitlines() + ["nothing was deployed"])
 
 
-@click.command(cls=ConnectedProviderCommand)
+@click.command(cls=OperatorCommand)
 @click.option("--account", "alias", default=None, help="account alias (default on a local network: test account 0)")
 @click.option("--params", "params_file", default=str(DEFAULT_PARAMS_FILE.relative_to(Path.cwd()))
               if DEFAULT_PARAMS_FILE.is_relative_to(Path.cwd()) else str(DEFAULT_PARAMS_FILE),
               show_default=True, callback=_validated, help="parameter file (YAML)")
 @click.option("--out", "out_dir", default="deployments", show_default=True, help="folder for the deployment record")
 @click.option("--force", is_flag=True, help="replace an existing record of a live network / start over")
-def cli(ecosystem, network, provider, alias, params_file, out_dir, force):
+def cli(ecosystem, network, provider, alias, params_file, out_dir, force, verbose):
     params_file, params = params_file
     try:
         check_on_chain(params, Web3ChainReader(provider.web3))
@@ -60,7 +63,7 @@ def cli(ecosystem, network, provider, alias, params_file, out_dir, force):
         system, record = deploy_to_record(
             project, account, params, path, network=f"{ecosystem.name}:{network.name}:{provider.name}",
             network_name=network.name, force=force, params_file=str(params_file), tx_kwargs=fee_caps(network.name),
-            fail_after=int(fail_after) if fail_after else None, echo=click.echo,
+            fail_after=int(fail_after) if fail_after else None, echo=click.echo, progress=click.echo,
         )
     except (RecordError, ResumeError) as exc:
         fail([str(exc)])

@@ -12,21 +12,28 @@
     python -m unwind.client --rpc-url URL --deployment FILE params
     python -m unwind.client --rpc-url URL --deployment FILE risk
 
-Units follow the contracts: debt and values in WAD (debt-token wei), collateral amounts in the
-token's own units, prices in WAD debt wei per whole token, health in WAD (1e18 = 1.0; below is
-liquidatable). Nothing here needs Ape; ABIs come from `ape run export_abis` (default .build/abi).
+The Python API's units follow the contracts: debt and values in WAD (debt-token wei), collateral
+amounts in the token's own units, prices in WAD debt wei per whole token, health in WAD (1e18 =
+1.0; below is liquidatable; 2**256-1 without debt). The command line prints human units (uUSD with
+two decimals, whole tokens, prices per token, health as a ratio, `inf (no debt)`, UTC dates);
+`--json` prints the API's integers instead. Nothing here needs Ape; ABIs come from `ape run
+export_abis` (default .build/abi). Every mistake (no record, a record of another chain or of a
+restarted node, a node that does not answer, a malformed address) is one `error:` line, exit 2.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
-from dataclasses import asdict, dataclass
-from decimal import Decimal
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime, timezone
+from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
 from unwind.abis import DEFAULT_ABI_DIR, load_abis
 from unwind.params import RAY, WAD
+from unwind.record import RecordError, check_record_chain, read_record
 
 MAX_UINT = 2**256 - 1
 ZERO = "0x0000000000000000000000000000000000000000"
@@ -75,19 +82,70 @@ class TakeQuote:
     guarded: str | None = None  # a guard's name: the take (and a redo) reverts OracleGuarded until it lifts
 
 
+class ClientError(ValueError):
+    """A mistake the client reports in one line (no record, another chain, a malformed address...)."""
+
+
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+
+
+def parse_address(text, what: str = "address") -> str:
+    """A checksummed address from `text`: 0x and 40 hex digits. A mixed-case address must carry a
+    valid EIP-55 checksum (a typo shows there); all lowercase (or all uppercase) is taken as is."""
+    from web3 import Web3
+
+    t = str(text).strip()
+    if not _ADDRESS.fullmatch(t):
+        raise ClientError(f"{what} {text!r} is not an address: expected 0x followed by 40 hex digits")
+    body = t[2:]
+    if body != body.lower() and body != body.upper() and not Web3.is_checksum_address(t):
+        raise ClientError(f"{what} {t} has a wrong checksum (its mixed case is not EIP-55): check it for a typo, "
+                          f"or give it in lowercase to skip the check")
+    return Web3.to_checksum_address(t)
+
+
 class UnwindClient:
     def __init__(self, rpc_url: str | None = None, deployment: str | Path | dict = None,
                  abi_dir: str | Path = DEFAULT_ABI_DIR, w3=None, abis: dict | None = None):
         from web3 import Web3
 
+        self.rpc_url = rpc_url
         self.w3 = w3 or Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 10}))
-        self.record = deployment if isinstance(deployment, dict) else json.loads(Path(deployment).read_text())
-        if not self.record.get("contracts"):
-            raise ValueError("the deployment record lists no contracts (an unfinished deployment?)")
+        self.record_path = "the deployment record" if isinstance(deployment, dict) else str(deployment)
+        self.record = deployment if isinstance(deployment, dict) else read_record(deployment)
+        contracts = self.record.get("contracts")
+        if not contracts or not isinstance(contracts, dict):
+            raise ClientError(f"{self.record_path} lists no contracts (an unfinished deployment?): finish it by "
+                              f"running the same `ape run deploy` again")
         self.abis = abis if abis is not None else load_abis(abi_dir)
-        self.c = {key: self.w3.eth.contract(address=Web3.to_checksum_address(addr), abi=self.abis[key])
-                  for key, addr in self.record["contracts"].items() if key in self.abis}
-        self.symbols = {int(v["id"]): sym for sym, v in self.record.get("collateral", {}).items()}
+        self.c = {key: self.w3.eth.contract(address=parse_address(addr, f"{self.record_path}: contracts.{key}"),
+                                            abi=self.abis[key])
+                  for key, addr in contracts.items() if key in self.abis}
+        try:
+            self.symbols = {int(v["id"]): sym for sym, v in self.record.get("collateral", {}).items()}
+            self.decimals = {sym: int(v["decimals"]) for sym, v in self.record.get("collateral", {}).items()
+                             if v.get("decimals") is not None}
+        except (AttributeError, KeyError, TypeError, ValueError):
+            raise ClientError(f"{self.record_path}: `collateral` is malformed (each symbol needs an id and "
+                              f"decimals): use the file `ape run deploy` wrote") from None
+
+    def check(self) -> int:
+        """That the node answers and is the record's chain with its contracts; returns the chain id.
+
+        ClientError in one line otherwise (a dead RPC URL, another chain, a restarted node)."""
+        where = self.rpc_url or "the node"
+        try:
+            chain_id = self.w3.eth.chain_id
+        except Exception as exc:  # connection refused, timeout, not JSON-RPC
+            reason = _short(exc)
+            raise ClientError(f"cannot reach the node at {where} ({reason}): start it, or pass --rpc-url with "
+                              f"the URL of a running node") from None
+        try:
+            check_record_chain(self.record, chain_id, path=self.record_path, node=where,
+                               get_code=self.w3.eth.get_code)
+        except RecordError as exc:
+            raise ClientError(str(exc)) from None
+        return chain_id
 
     def contract(self, key: str):
         return self.c[key]
@@ -99,7 +157,7 @@ class UnwindClient:
 
     def health(self, account: str) -> Health:
         v = self.c["vault"].functions
-        account = self.w3.to_checksum_address(account)
+        account = parse_address(account, "account")
         debt = v.debtOf(account).call()
         health = v.healthOf(account).call()
         held = v.heldCollateral(account).call()
@@ -269,6 +327,151 @@ def _jsonable(x):
     raise TypeError(type(x))
 
 
+def _short(exc) -> str:
+    """An exception as a few words: its first line, without the library's nesting."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    m = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
+    if m:
+        return m.group(1).strip().rstrip(".").lower()
+    return text
+
+
+# --- human units for the command line (the API keeps integers) ---
+
+def units(x: int, decimals: int, places: int | None = None) -> str:
+    """`x` in units of 10**decimals with thousands separators: fixed `places`, or as many as needed."""
+    d = Decimal(x) / Decimal(10) ** decimals
+    if places is not None:
+        return f"{d:,.{places}f}"
+    return f"{d.normalize():,f}"
+
+
+def tokens(x: int, decimals: int) -> str:
+    """A collateral amount in whole tokens, at most 6 decimals (cut, not rounded up), no trailing zeros."""
+    d = (Decimal(x) / Decimal(10) ** decimals).quantize(Decimal(1).scaleb(-min(decimals, 6)), rounding=ROUND_DOWN)
+    return f"{d.normalize():,f}" if d else "0"
+
+
+def uusd(x: int) -> str:
+    return f"{units(x, 18, 2)} uUSD"
+
+
+def ratio(x: int) -> str:
+    return "inf (no debt)" if x == MAX_UINT else f"{Decimal(x) / WAD:.4f}"
+
+
+def price(x: int, symbol: str) -> str:
+    places = 2 if x >= WAD else 6
+    return f"{units(x, 18, places)} uUSD per {symbol}"
+
+
+def utc(ts: int) -> str:
+    return datetime.fromtimestamp(int(ts), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def kick_number(auction_id: int) -> int:
+    """The kick an auction id belongs to (ids are `kick number << 32 | pool slot`)."""
+    return int(auction_id) >> 32
+
+
+def _rows(pairs) -> list[str]:
+    width = max(len(k) for k, _ in pairs)
+    return [f"  {k:<{width}}  {v}" for k, v in pairs]
+
+
+def _extra(obj, known) -> list[tuple[str, str]]:
+    """Fields a newer dataclass has that this formatter does not know: shown as they are."""
+    return [(f.name.replace("_", " "), str(getattr(obj, f.name))) for f in fields(obj) if f.name not in known]
+
+
+def format_health(h: Health, decimals: dict) -> list[str]:
+    pairs = [("debt", uusd(h.debt) if h.debt else "0.00 uUSD (no debt)"),
+             ("health", ratio(h.health) + ("" if h.health == MAX_UINT else " (liquidatable below 1.0000)")),
+             ("liquidatable", "yes" if h.liquidatable else "no"),
+             ("can borrow", f"{uusd(h.max_borrow)} more")]
+    held = [f"{tokens(c['amount'], decimals.get(c['symbol'], 0))} {c['symbol']} (id {c['id']}, token {c['token']})"
+            for c in h.collateral] or ["none"]
+    pairs += [("collateral" if i == 0 else "", line) for i, line in enumerate(held)]
+    pairs += _extra(h, {"account", "debt", "health", "liquidatable", "max_borrow", "collateral"})
+    return [f"account {h.account}"] + _rows(pairs)
+
+
+def format_auctions(auctions: list, decimals: dict) -> list[str]:
+    if not auctions:
+        return ["no auctions running"]
+    lines = [f"{len(auctions)} auction{'s' if len(auctions) != 1 else ''} running"]
+    for a in auctions:
+        d = decimals.get(a.symbol, 0)
+        pairs = [("lot", f"{tokens(a.lot, d)} {a.symbol} left"), ("tab", f"{uusd(a.tab)} left to raise"),
+                 ("price", f"{price(a.price, a.symbol)} now (started at {units(a.top, 18, 2)})"),
+                 ("needs redo", "yes: restart it with redo before a take" if a.needs_redo else "no"),
+                 ("started", utc(a.started_at)), ("owner", a.owner), ("token", f"{a.token} (collateral id "
+                                                                               f"{a.collateral_id})")]
+        pairs += _extra(a, {"id", "symbol", "collateral_id", "token", "owner", "lot", "tab", "price", "needs_redo",
+                            "started_at", "top"})
+        lines += [f"kick {kick_number(a.id)}: {a.symbol} (auction id {a.id})"] + _rows(pairs)
+    return lines
+
+
+def format_quote(q: TakeQuote, symbol: str, decimals: int) -> list[str]:
+    pairs = [("price", price(q.price, symbol)), ("buys", f"{tokens(q.slice, decimals)} {symbol}"),
+             ("costs", uusd(q.owe)),
+             ("leaves", f"lot {tokens(q.lot_after, decimals)} {symbol}, tab {uusd(q.tab_after)}"),
+             ("needs redo", "yes: the take reverts until someone calls redo" if q.needs_redo else "no")]
+    pairs += _extra(q, {"id", "price", "slice", "owe", "lot_after", "tab_after", "needs_redo"})
+    return [f"take from kick {kick_number(q.id)} (auction id {q.id}), at the current block"] + _rows(pairs)
+
+
+def _plain(x):
+    """Parameter values for YAML: Decimals as plain numbers (no float rounding)."""
+    if isinstance(x, dict):
+        return {k: _plain(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_plain(v) for v in x]
+    if isinstance(x, Decimal):
+        n = x.normalize()
+        return int(n) if n == n.to_integral_value() else _Number(format(n, "f"))
+    if isinstance(x, bytes):
+        return "0x" + x.hex()
+    return x
+
+
+class _Number(str):
+    """A decimal written unquoted in YAML."""
+
+
+def format_parameters(doc: dict) -> list[str]:
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    Dumper.add_representer(_Number, lambda d, v: d.represent_scalar("tag:yaml.org,2002:float", str(v)))
+    text = yaml.dump(_plain(doc), Dumper=Dumper, sort_keys=False, width=110)
+    return ["# on-chain parameters in the parameter file's layout and units (params/local.yaml explains them)"] + \
+        text.rstrip("\n").splitlines()
+
+
+def format_risk(rows: list[dict]) -> list[str]:
+    if not rows:
+        return ["no collateral is adapted"]
+    lines = []
+    for r in rows:
+        pct = lambda x: f"{float(x):.1%}"  # noqa: E731
+        pairs = [("volatility", f"{pct(r['volatility'])} a year (band {pct(r['band'][0])} .. {pct(r['band'][1])}, "
+                                f"position {pct(r['position'])}; last sample {utc(r['last_sample'])})"),
+                 ("max LTV", f"{r['max_ltv']} (the vault holds {r['max_ltv_now']})"),
+                 ("threshold", f"{r['threshold_target']} (the vault holds {r['threshold_now']})"),
+                 ("auction buffer", str(r["buffer"])), ("auction duration", f"{r['duration']} s"),
+                 ("auction cut", str(r["cut"])), ("keeper chip", str(r["chip"]))]
+        pairs += [(k.replace("_", " "), str(v)) for k, v in r.items()
+                  if k not in {"collateral", "id", "volatility", "band", "position", "last_sample", "max_ltv",
+                               "max_ltv_now", "threshold_target", "threshold_now", "buffer", "duration", "cut",
+                               "chip", "why"}]
+        lines += [f"{r['collateral']} (id {r['id']}): {r['why']}"] + _rows(pairs)
+    return lines
+
+
 def main(argv=None) -> int:
     import argparse
 
@@ -276,32 +479,56 @@ def main(argv=None) -> int:
     ap.add_argument("--rpc-url", required=True)
     ap.add_argument("--deployment", required=True, help="deployment record written by `ape run deploy`")
     ap.add_argument("--abis", default=str(DEFAULT_ABI_DIR), help="folder written by `ape run export_abis`")
+    ap.add_argument("--json", action="store_true", help="machine-readable: the API's integers (WAD, token units)")
+    opt = argparse.ArgumentParser(add_help=False)
+    opt.add_argument("--json", dest="json_here", action="store_true", help="machine-readable: the API's integers")
     sub = ap.add_subparsers(dest="cmd", required=True)
-    h = sub.add_parser("health", help="an account's debt, health and collateral")
+    h = sub.add_parser("health", parents=[opt], help="an account's debt, health and collateral")
     h.add_argument("account")
-    sub.add_parser("auctions", help="running auctions with their current prices")
-    q = sub.add_parser("quote", help="what a take would buy and cost now")
-    q.add_argument("id", type=int)
+    sub.add_parser("auctions", parents=[opt], help="running auctions with their current prices")
+    q = sub.add_parser("quote", parents=[opt], help="what a take would buy and cost now")
+    q.add_argument("id", type=int, help="auction id (from `auctions`)")
     q.add_argument("amount", type=int, nargs="?", default=None, help="collateral [token units]; default the lot")
-    sub.add_parser("params", help="the on-chain parameters in the parameter file's layout")
-    sub.add_parser("risk", help="adaptive risk: volatility and the effective parameters behind it")
+    sub.add_parser("params", parents=[opt], help="the on-chain parameters in the parameter file's layout")
+    sub.add_parser("risk", parents=[opt], help="adaptive risk: volatility and the effective parameters behind it")
     args = ap.parse_args(argv)
+    as_json = args.json or args.json_here
     try:
         client = UnwindClient(args.rpc_url, args.deployment, args.abis)
+        client.check()
         if args.cmd == "health":
-            out = asdict(client.health(args.account))
+            health = client.health(args.account)
+            out, lines = asdict(health), format_health(health, client.decimals)
         elif args.cmd == "auctions":
-            out = [asdict(x) for x in client.auctions()]
+            auctions = client.auctions()
+            out, lines = [asdict(x) for x in auctions], format_auctions(auctions, client.decimals)
         elif args.cmd == "quote":
-            out = asdict(client.quote_take(args.id, args.amount))
+            quote = client.quote_take(args.id, args.amount)
+            sale = client.c["auction"].functions.sales(args.id).call()  # (..., collateralId [4], ., decimals [6])
+            out = asdict(quote)
+            lines = format_quote(quote, client.symbols.get(sale[4], str(sale[4])), sale[6])
         elif args.cmd == "risk":
             out = client.risk()
+            lines = format_risk(out)
         else:
             out = client.parameters()
-    except (OSError, ValueError) as exc:
+            lines = format_parameters(out)
+    except (ClientError, RecordError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(json.dumps(out, indent=2, default=_jsonable))
+    except (OSError, ValueError) as exc:  # a missing ABI folder, a refused quote, the node going away
+        print(f"error: {_short(exc)}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # web3: an answer that cannot be decoded, a reverted call
+        if not type(exc).__module__.startswith(("web3", "eth_", "requests", "urllib3")):
+            raise
+        print(f"error: the node's answer could not be used ({type(exc).__name__}: {_short(exc)}); is "
+              f"{args.deployment} the record of the deployment on {args.rpc_url}?", file=sys.stderr)
+        return 2
+    if as_json:
+        print(json.dumps(out, indent=2, default=_jsonable))
+    else:
+        print("\n".join(lines))
     return 0
 
 

@@ -102,7 +102,8 @@ class Journal:
 class _Steps:
     """Runs each deployment step once, in order, through a Journal."""
 
-    def __init__(self, project, sender, journal: Journal, tx_kwargs: dict | None, fail_after: int | None):
+    def __init__(self, project, sender, journal: Journal, tx_kwargs: dict | None, fail_after: int | None,
+                 progress=None, total: int | None = None):
         self.project = project
         self.tx = {"sender": sender, **(tx_kwargs or {})}
         self.journal = journal
@@ -110,6 +111,14 @@ class _Steps:
         self.sent = 0
         self.reused = 0
         self.resuming = bool(journal.data["deployments"] or journal.data["steps"])
+        self.progress = progress  # progress(line) before each step sent: `step 23/68: <what>`
+        self.total = total
+        self.index = 0  # steps reached, sent or reused
+
+    def _announce(self, what: str) -> None:
+        self.index += 1
+        if self.progress is not None:
+            self.progress(f"step {self.index}/{self.total or '?'}: {what}")
 
     def _tick(self) -> None:
         self.sent += 1
@@ -125,7 +134,9 @@ class _Steps:
             if not chain.provider.get_code(rec["address"]):
                 raise ResumeError(f"{key}: the record says {name} is at {rec['address']}, but there is no code there")
             self.reused += 1
+            self.index += 1
             return container.at(rec["address"])
+        self._announce(describe_deploy(key, name))
         c = container.deploy(*args, **self.tx)
         meta = c.creation_metadata
         self.journal.add_contract(key, name, c.address, c.txn_hash, meta.block if meta else None)
@@ -135,11 +146,14 @@ class _Steps:
     def send(self, key: str, contract, method: str, *args, skip_if=None):
         if self.journal.done(key):
             self.reused += 1
+            self.index += 1
             return None
         if skip_if is not None and self.resuming and skip_if():
             # Sent by a run killed before it could record it: the chain already has it.
+            self._announce(f"{describe_send(key, method)}: already on chain (sent by the interrupted run)")
             self.journal.add_step(key, None, None)
             return None
+        self._announce(describe_send(key, method))
         receipt = getattr(contract, method)(*args, **self.tx)
         self.journal.add_step(key, receipt.txn_hash, receipt.block_number)
         self._tick()
@@ -159,24 +173,58 @@ def _resolve(who: str, deployer) -> str:
 
 
 def _listed(vault, token) -> bool:
-    try:
-        vault.collateralId(token)
-        return True
-    except Exception:  # reverts when the token is not listed
-        return False
+    """Whether the vault lists `token`, read without a reverting call (collateralId reverts for an
+    unlisted token, and Ape prints the trace of every reverted call: `reverted without message`)."""
+    address = _address(token).lower()
+    return any(str(vault.collateral(i).token).lower() == address for i in range(vault.collateralCount()))
+
+
+def describe_deploy(key: str, name: str) -> str:
+    return f"deploy {name}" + ("" if key.replace("_", "") == name.lower() else f" ({key})")
+
+
+def describe_send(key: str, method: str) -> str:
+    """A step's key as a progress line (`role.vault.ENGINE_ROLE.engine`: `vault grants ENGINE_ROLE to engine`)."""
+    parts = key.split(".")
+    if parts[0] == "role" and len(parts) == 4:
+        return f"{parts[1]} grants {parts[2]} to {parts[3]}"
+    return key if parts[-1] == method else f"{key} ({method})"
+
+
+def count_steps(params: SystemParams, guardian_is_deployer: bool) -> int:
+    """How many steps (contracts and transactions) deploy_system takes for `params`: the N of `step n/N`.
+
+    Mirrors deploy_system and hand_over; tests/operator/test_deploy.py checks it against real deployments.
+    """
+    n = 7 + 11 + 1  # modules; module roles; recovery grace
+    n += bool(params.sequencer_feed) + (params.min_ramp_duration != 86400)
+    for c in params.collaterals:
+        n += (not c.token) + (not c.feed) + 4 + bool(c.frozen)  # mocks; feed, listing, auction, cap; frozen
+    n += -(-params.auction_reserve // RESERVE_CHUNK)
+    n += 2 + (params.stability_fee != 10**27) + 5  # dust, ceiling; fee; engine settings
+    modules = 5
+    if params.adaptive.enabled:
+        from unwind.risk import default_bands
+
+        n += 1 + len(default_bands(params)) + 3
+        modules += 1
+    n += modules * (4 + (0 if guardian_is_deployer else 2)) + 3  # hand-over
+    return n
 
 
 def deploy_system(project, deployer, params: SystemParams | None = None, guardian=None, journal: Journal | None = None,
-                  tx_kwargs: dict | None = None, fail_after: int | None = None) -> System:
+                  tx_kwargs: dict | None = None, fail_after: int | None = None, progress=None) -> System:
     """Deploy and wire every contract; mock tokens and feeds where the parameters say `mock`.
 
     `guardian` (an account) overrides params.guardian. With a `journal` from an interrupted run,
     steps already done are reused instead of sent again (see Journal). `tx_kwargs` go with every
     transaction (fee caps on a live network); `fail_after` stops after that many sent steps.
+    `progress(line)` is called before each step is sent (`step 23/68: engine.setIncentive`).
     """
     params = params or default_params()
     guardian = _address(guardian) if guardian is not None else _resolve(params.guardian, deployer)
-    steps = _Steps(project, deployer, journal or Journal(), tx_kwargs, fail_after)
+    total = count_steps(params, guardian == deployer.address)
+    steps = _Steps(project, deployer, journal or Journal(), tx_kwargs, fail_after, progress, total)
     proposers = [_resolve(a, deployer) for a in params.proposers]
     executors = [_resolve(a, deployer) for a in params.executors]
 

@@ -39,11 +39,46 @@ def git_commit(cwd: Path | None = None) -> str:
 def read_record(path: str | Path) -> dict:
     path = Path(path)
     try:
-        return json.loads(path.read_text())
+        data = json.loads(path.read_text())
     except FileNotFoundError:
-        raise RecordError(f"deployment record {path} not found: run `ape run deploy` first")
+        raise RecordError(f"deployment record {path} not found: run `ape run deploy` first, or pass the record "
+                          f"it wrote") from None
+    except IsADirectoryError:
+        raise RecordError(f"deployment record {path} is a folder: pass the record file in it "
+                          f"(deployments/<ecosystem>-<network>.json)") from None
+    except OSError as exc:
+        raise RecordError(f"deployment record {path} cannot be read ({exc.strerror})") from None
     except ValueError as exc:
-        raise RecordError(f"deployment record {path} is not valid JSON ({exc})")
+        raise RecordError(f"deployment record {path} is not valid JSON ({exc}): use the file `ape run deploy` "
+                          f"wrote") from None
+    if not isinstance(data, dict):
+        raise RecordError(f"deployment record {path} is not a deployment record (a JSON object is expected): use "
+                          f"the file `ape run deploy` wrote")
+    return data
+
+
+def check_record_chain(record: dict, chain_id: int, *, path: str | Path = "the deployment record",
+                       node: str = "the node", get_code=None) -> None:
+    """Refuse, in one line (RecordError), a record that does not describe the chain at `node`.
+
+    The record's chain id must be the node's; with `get_code(address) -> bytes`, every module the
+    record lists must have code there (a restarted development node has the same chain id and no
+    contracts). For the client, `ape run configure` and the keeper:
+        check_record_chain(record, w3.eth.chain_id, path=p, node=url, get_code=w3.eth.get_code)
+    """
+    if not isinstance(record, dict) or not isinstance(record.get("contracts"), dict) or not record["contracts"]:
+        raise RecordError(f"{path} lists no contracts (an unfinished deployment?): finish it by running the same "
+                          f"`ape run deploy` again")
+    recorded = record.get("chain_id")
+    if recorded is not None and recorded != chain_id:
+        raise RecordError(f"{path} is for chain id {recorded}, but {node} is chain id {chain_id}: point at "
+                          f"the node of chain {recorded}, or use the record of chain {chain_id}")
+    if get_code is not None:
+        for name, address in record["contracts"].items():
+            if not get_code(address):
+                raise RecordError(f"{path}: no contract at its {name} address {address} on {node} (chain id "
+                                  f"{chain_id}; a restarted development node?): deploy again with `ape run deploy`, "
+                                  f"or point at the node the record was made on")
 
 
 def write_record(path: str | Path, data: dict) -> None:
@@ -129,7 +164,7 @@ def finish_record(data: dict, system, end_block: int) -> dict:
 
 def deploy_to_record(project, account, params: SystemParams, path: str | Path, *, network: str, network_name: str,
                      force: bool = False, params_file: str = "", tx_kwargs: dict | None = None,
-                     fail_after: int | None = None, echo=print) -> tuple[object, dict]:
+                     fail_after: int | None = None, echo=print, progress=None) -> tuple[object, dict]:
     """Deploy (or resume) with the record at `path` written after every step. Returns (system, record)."""
     from ape import chain
 
@@ -161,7 +196,8 @@ def deploy_to_record(project, account, params: SystemParams, path: str | Path, *
                           guardian=_resolve(params.guardian, account))
     write_record(path, data)
     journal = Journal(data, save=lambda d: write_record(path, d))
-    system = deploy_system(project, account, params, journal=journal, tx_kwargs=tx_kwargs, fail_after=fail_after)
+    system = deploy_system(project, account, params, journal=journal, tx_kwargs=tx_kwargs, fail_after=fail_after,
+                           progress=progress)
     finish_record(data, system, chain.blocks.head.number)
     write_record(path, data)
     return system, data

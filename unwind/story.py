@@ -36,6 +36,17 @@ class Sale:
     paid: int  # [debt wei]
     reference: int  # oracle price at the take [wad per whole token]
     decimals: int
+    tx: str = ""  # the take's transaction
+
+    @property
+    def kick(self) -> int:
+        """The auction's kick number (1 for the first auction ever started): its id >> 32."""
+        return self.auction_id >> 32
+
+    @property
+    def value_at_reference(self) -> int:
+        """What the collateral sold was worth at the oracle price [debt wei]."""
+        return self.sold * self.reference // 10**self.decimals
 
     @property
     def share_of_reference(self) -> Decimal:
@@ -60,10 +71,51 @@ class StoryResult:
     supply: int = 0
     backing: int = 0
     keeper_log: str = ""
+    keeper_txs: int = 0  # transactions the keeper sent while it ran (its nonce moved by this much)
+    liquidation_txs: int = 0  # of those, transactions that liquidated (one may liquidate several accounts)
+    redos: int = 0
+    incentives: int = 0  # liquidation incentives paid to the keeper [debt wei]
+    price_moves: list = field(default_factory=list)  # (symbol, old price, new price)
 
     @property
     def repaid_by_auctions(self) -> int:
         return sum(s.paid for s in self.sales)
+
+    @property
+    def bought_below_reference(self) -> int:
+        """How far under the oracle price the keeper bought [debt wei]: its margin on the takes."""
+        return sum(s.value_at_reference - s.paid for s in self.sales)
+
+    def keeper_line(self) -> str:
+        """The keeper's transactions, with the word that reconciles them with the liquidation count."""
+        takes = len({s.tx for s in self.sales if s.tx}) or len(self.sales)
+        other = self.keeper_txs - self.liquidation_txs - takes - self.redos
+        accounts = len(self.liquidated)
+        line = (f"keeper: {self.keeper_txs} transactions mined: {self.liquidation_txs} liquidation "
+                f"transaction{'s' if self.liquidation_txs != 1 else ''} for {accounts} "
+                f"account{'s' if accounts != 1 else ''} (a batch liquidates several accounts in one transaction), "
+                f"{takes} take{'s' if takes != 1 else ''}, {self.redos} redo{'s' if self.redos != 1 else ''}")
+        return line + (f", {other} other (reverted or lost races)" if other > 0 else "")
+
+    def margin_line(self) -> str:
+        return (f"keeper's margin: {_uusd(self.incentives)} of liquidation incentives, and collateral worth "
+                f"{_uusd(self.repaid_by_auctions + self.bought_below_reference)} at the oracle price bought for "
+                f"{_uusd(self.repaid_by_auctions)} ({_uusd(self.bought_below_reference)} below it); before gas")
+
+
+def _uusd(x: int) -> str:
+    return f"{Decimal(x) / WAD:,.2f} uUSD"
+
+
+def _price(x: Decimal) -> str:
+    return f"{x:,.2f}" if x != x.to_integral_value() else f"{x:,.0f}"
+
+
+def price_move_line(symbol: str, old: Decimal, new: Decimal) -> str:
+    """`WETH feed moves from 3,000 to 2,550 uUSD (-15.0%)`."""
+    old, new = Decimal(str(old)), Decimal(str(new))
+    change = (new / old - 1) if old else Decimal(0)
+    return f"{symbol} feed moves from {_price(old)} to {_price(new)} uUSD ({change:+.1%})"
 
 
 def open_accounts(system: System, borrowers) -> None:
@@ -91,6 +143,12 @@ def fund_with_debt_tokens(system: System, account, debt_tokens: int) -> None:
 def set_price(system: System, chain, sender, symbol: str, price: str) -> None:
     c = next(c for c in system.params.collaterals if c.symbol == symbol)
     system.feeds[symbol].setAnswer(feed_answer(price, c.feed_decimals), sender=sender)
+
+
+def feed_price(system: System, symbol: str) -> Decimal:
+    """A mock feed's current answer [debt tokens per whole token]."""
+    c = next(c for c in system.params.collaterals if c.symbol == symbol)
+    return Decimal(system.feeds[symbol].answer()) / 10**c.feed_decimals
 
 
 def refresh_feeds(system: System, sender, symbols=None) -> None:
@@ -135,12 +193,15 @@ def run_story(system: System, chain, operator, borrowers, keeper, workdir: Path,
     start = chain.blocks.head.number
 
     for symbol, price in PRICE_MOVES.items():
+        before = feed_price(s, symbol)
         set_price(s, chain, operator, symbol, price)
-        log(f"{symbol} feed moves to {price}")
+        r.price_moves.append((symbol, before, Decimal(price)))
+        log(price_move_line(symbol, before, Decimal(price)))
     settle_oracle(s, chain, operator)
     r.unsafe = [a.address for a in borrowers if s.vault.healthOf(a) < WAD]
     log(f"{len(r.unsafe)} of {len(borrowers)} accounts are unsafe at the confirmed prices")
 
+    nonce_before = keeper.nonce
     record = write_record(s, Path(workdir) / "deployment.json")
     keeper_proc = KeeperProcess(chain.provider.uri, record, keeper.private_key, Path(workdir))
     try:
@@ -157,7 +218,12 @@ def run_story(system: System, chain, operator, borrowers, keeper, workdir: Path,
         r.keeper_log = keeper_proc.output()
 
     head = chain.blocks.head.number
-    r.liquidated = [e.account for e in s.engine.Liquidate.range(start, head + 1) if e.keeper == keeper.address]
+    r.keeper_txs = keeper.nonce - nonce_before
+    liquidations = [e for e in s.engine.Liquidate.range(start, head + 1) if e.keeper == keeper.address]
+    r.liquidated = [e.account for e in liquidations]
+    r.liquidation_txs = len({e.transaction_hash for e in liquidations})
+    r.incentives = sum(e.incentive for e in liquidations)
+    r.redos = len({e.transaction_hash for e in s.auction.Redo.range(start, head + 1) if e.keeper == keeper.address})
     kicks = list(s.auction.Kick.range(start, head + 1))
     r.auctions = len(kicks)
     symbol_of_id = {cid: sym for sym, cid in s.ids.items()}
@@ -168,7 +234,8 @@ def run_story(system: System, chain, operator, borrowers, keeper, workdir: Path,
         symbol = symbol_of_id[collateral_of_auction[take.id]]
         token = s.collateral[symbol]
         reference = s.oracle.peek(token, block_id=take.block_number).current
-        r.sales.append(Sale(take.id, symbol, take.slice, take.owe, reference, token.decimals()))
+        r.sales.append(Sale(take.id, symbol, take.slice, take.owe, reference, token.decimals(),
+                            str(take.transaction_hash)))
     r.debt_after = s.vault.totalDebt()
     r.buffer_surplus = s.buffer.surplus()
     r.bad_debt = s.buffer.badDebt()

@@ -30,7 +30,7 @@ def test_deploy_calibrated_file_and_use_the_record_from_another_process(chain, p
     assert calibrate.main(["--csv", str(ROOT / "data" / "sample_prices.csv"), "--out", str(params_file)]) == 0
     params = load_params(params_file)
     weth = params.collaterals[0]
-    assert weth.auction.curve == "stairstep" and weth != default_params().collaterals[0]
+    assert weth.auction.curve == "exponential" and weth != default_params().collaterals[0]
 
     # ...and `ape run deploy` deploys it to this node and records it.
     res = ape_run("deploy", "--network", chain.provider.uri, "--account", "TEST::0", "--params", str(params_file),
@@ -63,7 +63,7 @@ def test_deploy_calibrated_file_and_use_the_record_from_another_process(chain, p
 
     rec = str(tmp_path / "ethereum-custom.json")
     out = python_m("unwind.client", "--rpc-url", chain.provider.uri, "--deployment", rec, "--abis", str(abi_dir),
-                   "health", alice.address)
+                   "--json", "health", alice.address)
     assert out.returncode == 0, show(out)
     health = json.loads(out.stdout)
     assert health["debt"] == vault.debtOf(alice) == 5_000 * WAD
@@ -73,11 +73,11 @@ def test_deploy_calibrated_file_and_use_the_record_from_another_process(chain, p
     # The parameters on chain are the calibrated ones (read the way `python -m unwind.client params` does).
     onchain = UnwindClient(deployment=rec, w3=chain.provider.web3, abi_dir=abi_dir).parameters()["collaterals"]["WETH"]
     assert onchain["liquidation_threshold"] * 10**18 == weth.liquidation_threshold
-    assert onchain["auction"]["curve"] == "stairstep" and onchain["auction"]["step"] == weth.auction.step
+    assert onchain["auction"]["curve"] == "exponential" and onchain["auction"]["cut"] * 10**27 == weth.auction.cut
 
     # The configure command's dry run on that record: the diff, nothing sent.
     changed = tmp_path / "changed.yaml"
-    changed.write_text(params_file.read_text().replace("  tip: 20\n", "  tip: 15\n"))
+    changed.write_text(params_file.read_text().replace("  tip: 20 ", "  tip: 15 "))  # the base text, comments kept
     res = ape_run("configure", "--network", chain.provider.uri, "--account", "TEST::0", "--deployment", rec,
                   "--params", str(changed), "--dry-run")
     assert res.returncode == 0, show(res)
@@ -129,6 +129,11 @@ def test_killed_deploy_resumes(chain, project, accounts, tmp_path):
     res = ape_run(*cmd)
     assert res.returncode == 0, show(res)
     assert "resuming the interrupted deployment" in res.stdout
+    # Whether a collateral is already listed is read without a reverting call: no trace that looks like a failure.
+    assert "reverted" not in res.stdout + res.stderr and "collateralId" not in res.stdout + res.stderr, show(res)
+    done = len(before["deployments"]) + len(before["steps"])
+    steps = [line for line in res.stdout.splitlines() if line.startswith("step ")]
+    assert steps[0].startswith(f"step {done + 1}/68: ") and steps[-1].startswith("step 68/68: "), show(res)
     after = read_record(path)
     assert after["complete"] is True
     for key, d in before["deployments"].items():  # nothing deployed twice
@@ -176,3 +181,24 @@ def test_live_network_record_is_not_overwritten_without_force(tmp_path):
     finally:
         node.terminate()
         node.wait(timeout=10)
+
+
+def test_progress_counts_every_step_of_other_parameters(chain, project, accounts):
+    """`step n/N`: N (count_steps) is what deploy_system does, with adaptive risk, a separate guardian,
+    a frozen collateral, a fee, a shorter ramp and two reserve chunks as well as with the defaults."""
+    from unwind.deploy import Journal, count_steps, deploy_system
+    from unwind.params import params_from_document
+
+    doc = json.loads(json.dumps(to_document(default_params()), default=str))
+    doc["adaptive"]["enabled"] = True
+    doc["roles"]["guardian"] = accounts[5].address
+    doc["collaterals"]["USDC"]["frozen"] = True
+    doc["system"]["stability_fee"] = "1.000000001"
+    doc["system"]["min_ramp_duration"] = 3600
+    doc["liquidation"]["auction_reserve"] = 200
+    params = params_from_document(doc)
+    lines, journal = [], Journal()
+    deploy_system(project, accounts[0], params, journal=journal, progress=lines.append)
+    n = len(journal.data["deployments"]) + len(journal.data["steps"])
+    assert n == count_steps(params, guardian_is_deployer=False) != count_steps(default_params(), True) == 68
+    assert lines[0] == f"step 1/{n}: deploy DebtToken" and lines[-1].startswith(f"step {n}/{n}: ") and len(lines) == n

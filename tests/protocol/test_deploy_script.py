@@ -22,6 +22,23 @@ def test_ape_run_deploy_writes_a_record(tmp_path):
         assert record["contracts"][name].startswith("0x") and len(record["contracts"][name]) == 42
     assert set(record["collateral"]) == {"WETH", "WBTC", "USDC"}
     assert "deployed Unwind" in res.stdout
+    # Quiet by default: progress, not Ape's log (no `INFO: Confirmed 0x...` per transaction).
+    out = res.stdout + res.stderr
+    assert "Confirmed 0x" not in out and "INFO:" not in out and "SUCCESS:" not in out, out[-3000:]
+    steps = [line for line in res.stdout.splitlines() if line.startswith("step ")]
+    assert steps[0] == "step 1/68: deploy DebtToken" and steps[-1].startswith("step 68/68: ") and len(steps) == 68
+    assert "step 8/68: debt_token grants MINTER_ROLE to vault" in steps
+    assert "step 23/68: collateral.WETH.listCollateral" in steps
+
+
+def test_ape_run_deploy_verbose_shows_apes_log(tmp_path):
+    res = subprocess.run(
+        [shutil.which("ape"), "run", "deploy", "--out", str(tmp_path), "-v"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, env={**os.environ, "UNWIND_DEPLOY_FAIL_AFTER": "2"},
+    )
+    assert res.returncode == 2, res.stdout[-2000:] + res.stderr[-2000:]
+    assert "INFO:     Confirmed 0x" in res.stdout + res.stderr
+    assert "step 2/68: deploy OracleAdapter" in res.stdout
 
 
 def test_ape_run_deploy_rejects_an_unknown_network():

@@ -1,6 +1,9 @@
 """End to end: accounts open, the price falls, liquidations, auctions settle, accounting closes."""
 
+from decimal import Decimal
+
 from unwind.params import WAD
+from unwind.story import Sale, StoryResult, price_move_line
 
 
 def test_open_borrow_repay_close(h, alice):
@@ -38,3 +41,18 @@ def test_price_fall_liquidation_and_auction_settles(h, alice, bob, keeper):
     assert s.buffer.badDebt() == 0
     assert s.vault.healthOf(alice) >= WAD
     del sale, tab
+
+
+def test_story_wording():
+    """The demo's lines: a price move says from what and by how much, an auction is its kick number,
+    the keeper's transactions are reconciled with the accounts it liquidated."""
+    assert price_move_line("WETH", Decimal(3000), Decimal("2550")) == \
+        "WETH feed moves from 3,000 to 2,550 uUSD (-15.0%)"
+    assert price_move_line("USDC", Decimal("1"), Decimal("0.97")) == "USDC feed moves from 1 to 0.97 uUSD (-3.0%)"
+    sale = Sale((3 << 32) | 2, "WETH", 2 * WAD, 5_000 * WAD, 2_550 * WAD, 18, "0x01")
+    assert sale.kick == 3 and sale.value_at_reference == 5_100 * WAD
+    r = StoryResult(liquidated=["a", "b", "c"], sales=[sale], keeper_txs=3, liquidation_txs=2, incentives=20 * WAD)
+    assert r.keeper_line() == ("keeper: 3 transactions mined: 2 liquidation transactions for 3 accounts (a batch "
+                               "liquidates several accounts in one transaction), 1 take, 0 redos")
+    assert r.margin_line() == ("keeper's margin: 20.00 uUSD of liquidation incentives, and collateral worth 5,100.00 "
+                               "uUSD at the oracle price bought for 5,000.00 uUSD (100.00 uUSD below it); before gas")

@@ -11,16 +11,16 @@ import os
 from pathlib import Path
 
 import click
-from ape import accounts
 from ape.cli import ConnectedProviderCommand
 
 from unwind.keeper.__main__ import key_from_keyfile, keeper_options, main
+from unwind.opcli import resolve_account
 
 
 def _signing_key(alias: str) -> str:
-    if alias.startswith("TEST::"):
-        return accounts.test_accounts[int(alias.split("::", 1)[1])].private_key
-    account = accounts.load(alias)
+    account = resolve_account(alias, "local")  # one error line for an unknown alias or TEST::<n>
+    if alias.upper().startswith("TEST::"):
+        return account.private_key
     keyfile = Path(account.keyfile_path)
     if "UNWIND_KEEPER_PASSPHRASE" not in os.environ:
         raise click.UsageError(f"set UNWIND_KEEPER_PASSPHRASE to unlock '{alias}' (the keeper never prompts)")

@@ -33,6 +33,7 @@ from unwind.keeper.nonces import NonceBook
 from unwind.keeper.reading import StateReader
 from unwind.keeper.strategy import scan
 from unwind.keeper.transactions import TransactionSender, _is_connection_error, error_selectors
+from unwind.record import RecordError, check_record_chain
 
 WAD = 10**18
 RPC_ERRORS = (OSError, TimeoutError, ConnectionError)
@@ -199,13 +200,12 @@ class Keeper(StateReader, Liquidator, Bidder, TransactionSender):
                                  "%.0f s", url, type(exc).__name__, attempt, wait, cfg.connect_timeout)
                 time.sleep(wait)
                 wait = min(wait * 2, 10.0)
-        if cfg.expected_chain_id is not None and chain_id != cfg.expected_chain_id:
-            raise KeeperSetupError(f"the deployment record {cfg.deployment} is for chain id {cfg.expected_chain_id}, "
-                                   f"the node at {url} is chain id {chain_id}: wrong --rpc-url or --deployment")
-        vault = self.c["vault"].address
-        if not self.w3.eth.get_code(vault):
-            raise KeeperSetupError(f"no contract at the record's vault {vault} on the node at {url} (chain id "
-                                   f"{chain_id}): a new node? deploy there again, or pass the record of this one")
+        try:
+            check_record_chain({"chain_id": cfg.expected_chain_id, "contracts": cfg.addresses}, chain_id,
+                               path=cfg.deployment or "the deployment record", node=f"the node at {url}",
+                               get_code=self.w3.eth.get_code)
+        except RecordError as exc:
+            raise KeeperSetupError(str(exc)) from None
         balance = self.w3.eth.get_balance(self.account.address)
         if balance == 0 and not cfg.dry_run:
             raise KeeperSetupError(f"the keeper's account {self.account.address} holds no native coin on chain "

@@ -277,6 +277,8 @@ class UnwindClient:
                             "duration": p[2], "cut": _dec(p[3], RAY), "step": p[4], "max_age": p[5],
                             "max_discount": _dec(p[6], WAD), "redo_tip": _dec(p[7], WAD),
                             "redo_chip": _dec(p[8], WAD)},
+                "direct": dict(zip(("max_debt", "min_discount", "max_discount"),
+                                   (_dec(x, WAD) for x in e.directParams(cid).call()))),
             }
         return {
             "system": {"dust": _dec(v.dust().call(), WAD), "debt_ceiling": _dec(v.debtCeiling().call(), WAD),

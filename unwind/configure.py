@@ -149,6 +149,13 @@ def plan_changes(client, desired: SystemParams, record: dict) -> Plan:
             col_calls.append(Call("vault", "setFrozen", (cid, c.frozen), [f"{path}.frozen"]))
         if diff(f"{path}.collateral_cap", h["collateral_cap"], Decimal(c.collateral_cap) / WAD):
             late.append(Call("engine", "setCollateralCap", (cid, c.collateral_cap), [f"{path}.collateral_cap"]))
+        # Direct liquidation: after any penalty change (its discount is checked against the penalty).
+        hd = h.get("direct") or {"max_debt": Decimal(0), "min_discount": Decimal(0), "max_discount": Decimal(0)}
+        direct_changed = [k for k, new in zip(("max_debt", "min_discount", "max_discount"), c.direct.as_tuple())
+                          if diff(f"{path}.direct.{k}", hd[k], Decimal(new) / WAD)]
+        if direct_changed:
+            late.append(Call("engine", "setDirectParams", (cid, c.direct.as_tuple()),
+                             [f"{path}.direct.{k}" for k in direct_changed]))
         # The feed: one setFeed call carries every field.
         hf = h["feed"]
         feed_addr = c.feed or hf["address"]
@@ -259,6 +266,8 @@ def _plan_listing(plan: Plan, c, desired: SystemParams, path: str, cid: int, cal
                                                   c.supply_cap * 10**c.decimals), why))
     calls.append(Call("auction", "setParams", (cid, c.auction.as_tuple()), why))
     calls.append(Call("engine", "setCollateralCap", (cid, c.collateral_cap), why))
+    if c.direct.max_debt:
+        calls.append(Call("engine", "setDirectParams", (cid, c.direct.as_tuple()), why))
     if c.frozen:
         calls.append(Call("vault", "setFrozen", (cid, True), why))
     plan.new_collaterals[c.symbol] = {"token": c.token, "feed": c.feed, "id": cid, "decimals": c.decimals}

@@ -196,10 +196,11 @@ def count_steps(params: SystemParams, guardian_is_deployer: bool) -> int:
 
     Mirrors deploy_system and hand_over; tests/operator/test_deploy.py checks it against real deployments.
     """
-    n = 7 + 11 + 1  # modules; module roles; recovery grace
+    n = 7 + 12 + 1  # modules; module roles; recovery grace
     n += bool(params.sequencer_feed) + (params.min_ramp_duration != 86400)
     for c in params.collaterals:
         n += (not c.token) + (not c.feed) + 4 + bool(c.frozen)  # mocks; feed, listing, auction, cap; frozen
+        n += bool(c.direct.max_debt)  # direct liquidation
     n += -(-params.auction_reserve // RESERVE_CHUNK)
     n += 2 + (params.stability_fee != 10**27) + 5  # dust, ceiling; fee; engine settings
     modules = 5
@@ -238,7 +239,8 @@ def deploy_system(project, deployer, params: SystemParams | None = None, guardia
 
     # Module roles: who may mint, burn, confiscate, kick, absorb.
     grants = [(debt, "debt_token", "MINTER_ROLE", m, n) for m, n in ((vault, "vault"), (engine, "engine"), (buffer, "buffer"))]
-    grants += [(debt, "debt_token", "BURNER_ROLE", m, n) for m, n in ((vault, "vault"), (auction, "auction"), (buffer, "buffer"))]
+    grants += [(debt, "debt_token", "BURNER_ROLE", m, n) for m, n in ((vault, "vault"), (auction, "auction"), (buffer, "buffer"),
+                                                                    (engine, "engine"))]  # engine: direct liquidations
     grants += [(vault, "vault", "ENGINE_ROLE", engine, "engine"), (vault, "vault", "AUCTION_ROLE", auction, "auction"),
                (auction, "auction", "ENGINE_ROLE", engine, "engine")]
     grants += [(buffer, "buffer", "MODULE_ROLE", m, n) for m, n in ((auction, "auction"), (engine, "engine"))]
@@ -268,6 +270,8 @@ def deploy_system(project, deployer, params: SystemParams | None = None, guardia
         cid = vault.collateralId(token)
         steps.send(f"{k}.auction.setParams", auction, "setParams", cid, c.auction.as_tuple())
         steps.send(f"{k}.setCollateralCap", engine, "setCollateralCap", cid, c.collateral_cap)
+        if c.direct.max_debt:
+            steps.send(f"{k}.setDirectParams", engine, "setDirectParams", cid, c.direct.as_tuple())
         if c.frozen:
             steps.send(f"{k}.setFrozen", vault, "setFrozen", cid, True)
         system.collateral[c.symbol] = token

@@ -80,6 +80,18 @@ class AuctionParams:
 
 
 @dataclass
+class DirectParams:
+    """Direct liquidation of one collateral (ILiquidationEngine DIRECT LIQUIDATION)."""
+
+    max_debt: int = 0  # [wad] accounts owing more go through the auctions; 0: no direct liquidation
+    min_discount: int = 0  # [wad] the liquidator's discount just below health 1
+    max_discount: int = 0  # [wad] its cap (discount = 1 - health, clamped); <= penalty
+
+    def as_tuple(self) -> tuple:
+        return (self.max_debt, self.min_discount, self.max_discount)
+
+
+@dataclass
 class CollateralParams:
     symbol: str
     decimals: int
@@ -94,6 +106,7 @@ class CollateralParams:
     max_jump_bps: int = 5000
     max_deviation_bps: int = 500
     auction: AuctionParams = field(default_factory=AuctionParams)
+    direct: DirectParams = field(default_factory=DirectParams)
     token: str | None = None  # an existing ERC-20; None: deploy a mock token
     feed: str | None = None  # an existing Chainlink-style feed; None: deploy a mock feed at `price`
     secondary_feed: str | None = None
@@ -163,7 +176,8 @@ _AUCTION_KEYS = ("curve", "buffer", "duration", "cut", "step", "max_age", "max_d
 _FEED_KEYS = ("address", "price", "decimals", "heartbeat", "max_jump_bps", "max_deviation_bps", "secondary",
               "secondary_heartbeat", "min_answer", "max_answer")
 _COLLATERAL_KEYS = ("token", "decimals", "max_ltv", "liquidation_threshold", "penalty", "supply_cap",
-                    "collateral_cap", "frozen", "feed", "auction")
+                    "collateral_cap", "frozen", "feed", "auction", "direct")
+_DIRECT_KEYS = ("max_debt", "min_discount", "max_discount")
 _TOP_KEYS = ("system", "liquidation", "oracle", "roles", "collaterals", "adaptive")
 _ADAPTIVE_KEYS = ("enabled", "half_life", "min_interval", "max_interval", "var_cap", "max_threshold_drop_per_hour",
                   "tolerance")
@@ -431,8 +445,20 @@ def params_from_document(doc, source: str = "") -> SystemParams:
         rtip = r.decimal(au, "redo_tip", apath, da.redo_tip / Decimal(WAD), 0, 10_000, unit="debt tokens")
         rchip = r.decimal(au, "redo_chip", apath, da.redo_chip / Decimal(WAD), 0, Decimal("0.01"))
 
+        di = r.section(c.get("direct"), f"{path}.direct", _DIRECT_KEYS, required=False)
+        dpath = f"{path}.direct"
+        dmax = r.decimal(di, "max_debt", dpath, Decimal(0), 0, Decimal(UINT128) / WAD,
+                         unit="debt tokens (0: no direct liquidation; accounts owing more go through the auctions)")
+        dhi = r.decimal(di, "max_discount", dpath, Decimal(0), 0, pen if pen is not None else MAX_PENALTY,
+                        unit="(at most the penalty)")
+        dlo = r.decimal(di, "min_discount", dpath, Decimal(0), 0, dhi if dhi is not None else MAX_PENALTY,
+                        unit="(at most max_discount)")
+        if dmax and dhi == 0:
+            r.err(f"{dpath}.max_discount", "is 0 with max_debt set: nobody would liquidate for no discount; "
+                                           "allowed 0 < max_discount <= penalty, or max_debt 0 to turn it off")
+
         values = (token, decimals, ltv, lt, pen, supply, ccap, frozen, faddr, fdec, hb, jump, dev, shb, mina, maxa,
-                  curve, buf, dur, cut, step, age, disc, rtip, rchip)
+                  curve, buf, dur, cut, step, age, disc, rtip, rchip, dmax, dhi, dlo)
         if any(v is None for v in values) or (faddr == "mock" and price is None):
             continue
         collaterals.append(CollateralParams(
@@ -443,6 +469,7 @@ def params_from_document(doc, source: str = "") -> SystemParams:
             auction=AuctionParams(curve=curve, buffer=_to(buf, WAD), duration=dur, cut=_to(cut, RAY), step=step,
                                   max_age=age, max_discount=_to(disc, WAD), redo_tip=_to(rtip, WAD),
                                   redo_chip=_to(rchip, WAD)),
+            direct=DirectParams(max_debt=_to(dmax, WAD), min_discount=_to(dlo, WAD), max_discount=_to(dhi, WAD)),
             token=None if token == "mock" else token, feed=None if faddr == "mock" else faddr,
             secondary_feed=sec, secondary_heartbeat=shb, min_answer=mina, max_answer=maxa, frozen=frozen,
         ))
@@ -573,6 +600,8 @@ def to_document(p: SystemParams) -> dict:
                         "cut": _num(a.cut, RAY), "step": a.step, "max_age": a.max_age,
                         "max_discount": _num(a.max_discount, WAD), "redo_tip": _num(a.redo_tip, WAD),
                         "redo_chip": _num(a.redo_chip, WAD)},
+            "direct": {"max_debt": _num(c.direct.max_debt, WAD), "min_discount": _num(c.direct.min_discount, WAD),
+                       "max_discount": _num(c.direct.max_discount, WAD)},
         }
     return {
         "system": {"dust": _num(p.dust, WAD), "debt_ceiling": _num(p.debt_ceiling, WAD),

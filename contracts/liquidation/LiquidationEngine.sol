@@ -538,7 +538,7 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         uint256 v = WAD + h.penalty; // collateral value the account gives up per unit of debt closed
         uint256 cap = FPM.mulDiv(b.values[j], WAD, v); // the most this holding can close
         {
-            uint256 byRepay = FPM.mulDiv(maxRepay > 2 ? maxRepay - 2 : 0, WAD + d.discount, v);
+            uint256 byRepay = FPM.fullMulDiv(maxRepay > 2 ? maxRepay - 2 : 0, WAD + d.discount, v);
             if (byRepay < cap) cap = byRepay;
         }
         uint256 x = _directClose(b, sized, FPM.mulDivUp(v, h.liquidationThreshold, WAD), cap);

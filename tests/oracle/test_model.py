@@ -1,6 +1,7 @@
 """OracleAdapter against a Python model of the interface's rules, over random sequences of feed
-rounds, broken feeds and time. WETH: primary + secondary, 8 decimals, heartbeat 1 h, max deviation
-2%, max jump 10%, delay 1 h, recovery grace 30 min (see conftest)."""
+rounds, broken feeds and time (waits up to 90 min between reads, so a primary can return from an
+outage no read stored: choice 5's gap rule). WETH: primary + secondary, 8 decimals, heartbeat 1 h,
+max deviation 2%, max jump 10%, delay 1 h, recovery grace 30 min (see conftest)."""
 
 from dataclasses import dataclass
 
@@ -42,6 +43,7 @@ class Model:
     delayed: int
     queued: int
     last_hop: int
+    round_at: int  # updatedAt of the last accepted primary round
     since: int = 0
 
     def step(self, now, primary, secondary):
@@ -70,8 +72,14 @@ class Model:
             status, price = SECONDARY, s
         else:
             status, price = FROZEN, last
-        if status == LIVE and self.status != LIVE:
-            self.since = now
+        if status == LIVE:
+            if self.status != LIVE:
+                self.since = now  # a stored return
+            elif primary.updated > self.round_at + HEARTBEAT:
+                # A return nobody stored: the rounds show the gap. (Every step reads, and a feed
+                # makes at most one round a step, so no round is missed: k == 1 in choice 5.)
+                self.since = primary.updated
+            self.round_at = primary.updated
         self.status, self.current = status, price
         if status != FROZEN and now >= self.last_hop + DELAY:
             self.delayed, self.queued, self.last_hop = self.queued, price, now
@@ -104,11 +112,11 @@ def test_adapter_follows_the_model(adapter, weth, eth_feed, eth_feed2, deployer,
     snap = chain.snapshot()
     try:
         delayed, queued, last_hop, _ = adapter.delayedState(weth)
-        model = Model(LIVE, ETH * E10, delayed, queued, last_hop)
         feeds = {}
         for contract in (eth_feed, eth_feed2):
             _, answer, _, updated, _ = contract.latestRoundData()
             feeds[contract.address] = Feed(answer, updated)
+        model = Model(LIVE, ETH * E10, delayed, queued, last_hop, feeds[eth_feed.address].updated)
         t = chain.pending_timestamp
         for wait, *actions in plan:
             t += wait

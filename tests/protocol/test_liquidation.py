@@ -16,6 +16,7 @@ from liquidation_helpers import (
     GOVERNOR,
     GUARD_DELAYED_STOPPED,
     GUARD_FROZEN,
+    GUARD_RECOVERY,
     GUARDIAN,
     MAX_UINT,
     WAD,
@@ -567,8 +568,15 @@ def test_oracle_guard_stale_feed(h, alice, keeper, chain):
     assert not preview.liquidatable and preview.guard == GUARD_FROZEN
     with reverts(s.engine, "OracleGuarded", token=s.collateral["WETH"].address, guard=GUARD_FROZEN):
         s.engine.liquidate(alice, keeper, sender=keeper)
-    # A fresh round (same answer, so no recovery grace: the frozen state was never stored).
+    # A fresh round. Nobody stored the outage, but the rounds show it (none for more than the
+    # heartbeat), so liquidations wait the recovery grace from that round (issue 16, item 3; this
+    # test liquidated at once before: "same answer, so no recovery grace").
     h.refresh_all()
+    preview = s.engine.previewLiquidate(alice)
+    assert not preview.liquidatable and preview.guard == GUARD_RECOVERY
+    with reverts(s.engine, "OracleGuarded", token=s.collateral["WETH"].address, guard=GUARD_RECOVERY):
+        s.engine.liquidate(alice, keeper, sender=keeper)
+    h.advance(s.oracle.recoveryGrace())  # the returning round is still fresh: no poke needed
     liquidate_checked(h, alice, keeper)
 
 
@@ -700,10 +708,13 @@ def test_identity_with_stability_fee(h, alice, bob, keeper, chain):
     h.open(keeper, {"USDC": 100_000}, 50_000)
     h.assert_identity()
     h.advance(20 * 86_400)
-    h.refresh_all()
+    h.refresh_all()  # the feeds were silent for 20 days: an outage, then a recovery grace
     s.vault.accrue(sender=keeper)
     h.assert_identity()
     assert s.buffer.surplus() > 0  # fees minted to the buffer
+    for token in s.collateral.values():
+        s.oracle.poke(token, sender=keeper)  # store the return, then wait out the grace
+    h.advance(s.oracle.recoveryGrace())
     h.set_price("WETH", 2700)
     for account in (alice, bob):
         debt = s.vault.debtOf(account)

@@ -30,7 +30,13 @@ import {IPriceOracle} from "./IPriceOracle.sol";
 ///     Status FROZEN: nothing accepted; the last accepted price is kept (the "last good price")
 ///     but it is never used to open new debt or to liquidate.
 ///   - Returning to LIVE from any other status starts a recovery GRACE period (`recoveryGrace`
-///     seconds) during which liquidations wait (Aave 3.1), so accounts can react first.
+///     seconds) during which liquidations wait (Aave 3.1), so accounts can react first. The
+///     return is seen from the rounds themselves too, whether or not anyone stored the outage:
+///     when the primary round accepted is `k` rounds (by `roundId`) after the last primary round
+///     the adapter accepted and more than `k * primaryHeartbeat` seconds newer, one interval was
+///     longer than the heartbeat (an outage nobody poked), and the grace runs from that round's
+///     `updatedAt`. `peek` shows it as an update would store it. Exact when no round was missed
+///     (`k == 1`); missed rounds of a healthy feed never start a grace.
 ///   - DELAYED price (Maker's OSM): every `delay` seconds a poke moves the queued price to
 ///     `delayed` and queues the current accepted price. The guardian can `stop` a token's delayed
 ///     feed: while stopped, consumers get no liquidation price and no borrow price for it.
@@ -143,7 +149,9 @@ interface IOracleAdapter is IPriceOracle {
     /// @notice The debt token: the `quote` (or `base`) of `getQuote` for collateral tokens.
     function debtToken() external view returns (address);
 
-    /// @notice Seconds liquidations wait after a token returns to LIVE from SECONDARY or FROZEN.
+    /// @notice Seconds liquidations wait after a token returns to LIVE from SECONDARY or FROZEN, or
+    ///         after a primary round that ends a gap of more than the heartbeat since the last one
+    ///         accepted (an outage nobody stored).
     function recoveryGrace() external view returns (uint32);
 
     /// @notice The L2 sequencer uptime feed (zero: none) and its grace period [seconds].
@@ -156,7 +164,10 @@ interface IOracleAdapter is IPriceOracle {
         view
         returns (uint256 delayed, uint256 queued, uint256 lastHop, bool stopped);
 
-    /// @notice When the token last returned to LIVE from another status [unix seconds]; 0 if never.
+    /// @notice When the token's last recovery grace started [unix seconds]; 0 if never: the time of
+    ///         the last stored return to LIVE from another status, or the `updatedAt` of a primary
+    ///         round that ended an unstored outage (see the recovery grace above). As of the last
+    ///         update, like `status`.
     function recoveryStartedAt(address token) external view returns (uint256);
 
     /// @notice The collateral token's decimals, read from the token at `setFeed` (0 if unknown).

@@ -134,7 +134,17 @@ def run_operations(s, chain, op, borrowers, keeper, bidder) -> dict:
     _new_second(chain)
     out["take_full"] = (s.auction.take(ids[1], lot, price, bidder, b"", sender=bidder), 1)
 
-    chain.mine(1, deltatime=s.params.collaterals[0].auction.max_age + 1)
+    # Time passes until the auctions need a redo, with the feeds publishing at least once a half
+    # heartbeat: a feed silent for longer than its heartbeat is an outage the adapter sees from
+    # the rounds, after which liquidations wait the recovery grace (OracleAdapter, choice 5).
+    wait = s.params.collaterals[0].auction.max_age + 1
+    step = min(c.heartbeat for c in s.params.collaterals) // 2
+    while wait > step:
+        chain.mine(1, deltatime=step)
+        wait -= step
+        for feed in s.feeds.values():
+            feed.setAnswer(feed.answer(), sender=op)
+    chain.mine(1, deltatime=wait)
     for feed in s.feeds.values():
         feed.setAnswer(feed.answer(), sender=op)
     _new_second(chain)

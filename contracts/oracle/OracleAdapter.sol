@@ -31,6 +31,32 @@ import {Governed} from "../governance/Governed.sol";
 ///   5. Recovery grace starts on every move to LIVE from SECONDARY or FROZEN (not on the first
 ///      activation: that is not a return). The guard lasts while `now < since + recoveryGrace`,
 ///      using the current `recoveryGrace`, so a governance change applies to a grace in progress.
+///      It also starts when nobody stored the outage (found in review: a keeper only peeks, and
+///      reads inside reverting liquidations store nothing). The adapter keeps the `updatedAt`
+///      and the low 24 bits of the `roundId` of the last primary round it accepted (`Meta.round`,
+///      written with every newly accepted round). A primary round accepted with the
+///      stored status LIVE that is `k` rounds after that one (by `roundId`, modulo 2**24) and
+///      more than `k * primaryHeartbeat` seconds after it in `updatedAt` proves an outage: one
+///      of the `k` intervals was longer than the heartbeat, so a read then would have found no
+///      fresh round (the token was de facto not LIVE). The grace then starts, with `since` =
+///      that round's `updatedAt`, not the time of the read: `peek` shows it before anyone
+///      stores it, with the end an update would store, and a first read long after the return
+///      adds no grace the accounts already had. The round read is never older than the return,
+///      so the grace is at least as long as a watched one for a push feed (whose `updatedAt` is
+///      its publication). With `k == 1` (no round missed: the token is read, or the outage is
+///      followed by one round) this is exact. With missed rounds it never starts a grace a
+///      healthy feed did not earn (every interval within the heartbeat keeps the sum within
+///      `k` heartbeats), so liquidations are never held up by a quiet token or a sequencer
+///      grace; but an outage followed by several rounds before any update stores one is seen
+///      only while its length keeps the sum above `k` heartbeats (`since` is then the latest
+///      round), and a feed whose ids do not count rounds is read by what they say (an id that
+///      does not move proves nothing). The rounds' history (`getRoundData`) is not read: the
+///      adapter reads only `latestRoundData`. Only staleness is seen this way; an unwatched
+///      interval of clamped, jumping or disagreeing rounds is not. On `setFeed`, a stored LIVE
+///      token counts as not LIVE when the same primary's round proves an outage as above, or a
+///      new primary's round is more than the old `primaryHeartbeat` after the stored one (its ids
+///      say nothing of the old feed's rounds) (choice 8). Cost: the state word is rewritten on
+///      the first update after each new primary round.
 ///   6. Delayed price (OSM). A hop happens on a read when `now >= lastHop + delay`: `delayed`
 ///      takes `queued`, `queued` takes the price accepted by this same read, `lastHop = now` (not
 ///      aligned to a grid, so every queued price waits at least `delay` seconds before it becomes
@@ -124,8 +150,8 @@ contract OracleAdapter is IOracleAdapter, Governed {
 
     // --- Types ---
 
-    /// @dev Feed configuration as the adapter works with it (in memory). Stored as `StoredFeeds`
-    ///      plus `Meta.primaryScale`.
+    /// @dev Feed configuration as the adapter works with it (in memory). Stored as `StoredFeeds`;
+    ///      `primaryScale` is computed from `Meta.primaryDecimals` (`_loadFeeds`).
     struct Feeds {
         // slot 0
         IAggregatorV3 primary;
@@ -161,16 +187,17 @@ contract OracleAdapter is IOracleAdapter, Governed {
     }
 
     /// @dev Per-token state and the remaining configuration bytes, packed in one slot (248 bits).
+    ///      The primary's scale is not stored (room for `round`): `10**(18 - primaryDecimals)`.
     struct Meta {
         uint64 secondaryScale; // [wad / secondary unit] 10**(18 - secondaryDecimals); 0: no secondary
-        uint64 primaryScale; // [wad / primary unit] 10**(18 - primaryDecimals)
         uint8 tokenDecimals;
         uint8 primaryDecimals;
         uint8 secondaryDecimals;
         Status status;
         bool stopped; // guardian stopped the delayed feed
         uint40 lastHop; // [unix seconds] last delayed-price hop
-        uint40 recoverySince; // [unix seconds] last return to LIVE from another status
+        uint40 recoverySince; // [unix seconds] start of the last recovery grace (choice 5)
+        uint64 round; // the last accepted primary round (choice 5), packed as `_readPrice` returns it
     }
 
     /// @dev Prices read on every update, one slot.
@@ -321,8 +348,8 @@ contract OracleAdapter is IOracleAdapter, Governed {
     ///      "jump" (primary vs the last accepted price) or "deviation" (secondary vs primary).
     function setFeed(address token, FeedConfig calldata config) external onlyRole(GOVERNOR_ROLE) {
         (Feeds memory f, Meta memory shape) = _validatedConfig(token, config);
-        uint256 price = _activationPrice(token, f, shape.secondaryScale);
-        _activate(token, f, shape, price);
+        (uint256 price, uint256 round) = _activationPrice(token, f, shape.secondaryScale);
+        _activate(token, f, shape, price, round);
         emit FeedConfigured(token, address(f.primary), address(f.secondary), _toConfig(f));
     }
 
@@ -417,7 +444,6 @@ contract OracleAdapter is IOracleAdapter, Governed {
         if (!ok) revert InvalidFeedConfig("primaryDecimals");
         shape.primaryDecimals = uint8(d);
         f.primaryScale = uint64(10 ** (MAX_DECIMALS - d));
-        shape.primaryScale = f.primaryScale;
         if (hasSecondary) {
             (ok, d) = _decimalsOf(address(config.secondary));
             if (!ok) revert InvalidFeedConfig("secondaryDecimals");
@@ -486,20 +512,21 @@ contract OracleAdapter is IOracleAdapter, Governed {
     }
 
     /// @dev The price a configuration activates with: the primary's valid answer, within the jump
-    ///      bound of the token's accepted price if it has one, agreed by a configured secondary.
+    ///      bound of the token's accepted price if it has one, agreed by a configured secondary;
+    ///      and the primary's round as `_readPrice` packs it.
     function _activationPrice(address token, Feeds memory f, uint256 secondaryScale)
         internal
         view
-        returns (uint256 price)
+        returns (uint256 price, uint256 round)
     {
         (uint256 minWad, uint256 maxWad) = _boundsWad(f);
         uint8 outcome;
-        (price, outcome) = _readPrice(f.primary, f.primaryHeartbeat, f.primaryScale, minWad, maxWad);
+        (price, outcome, round) = _readPrice(f.primary, f.primaryHeartbeat, f.primaryScale, minWad, maxWad);
         if (outcome != ROUND_OK) revert FeedRejectedAtActivation(address(f.primary), _reason(outcome));
         bool confirmed;
         if (address(f.secondary) != address(0)) {
             uint256 sPrice;
-            (sPrice, outcome) = _readPrice(f.secondary, f.secondaryHeartbeat, secondaryScale, minWad, maxWad);
+            (sPrice, outcome,) = _readPrice(f.secondary, f.secondaryHeartbeat, secondaryScale, minWad, maxWad);
             if (outcome != ROUND_OK) revert FeedRejectedAtActivation(address(f.secondary), _reason(outcome));
             if (!_agree(price, sPrice, f.maxDeviationBps)) {
                 revert FeedRejectedAtActivation(address(f.secondary), "deviation");
@@ -513,10 +540,20 @@ contract OracleAdapter is IOracleAdapter, Governed {
         }
     }
 
-    /// @dev Stores a validated configuration and its activation price (choice 8).
-    function _activate(address token, Feeds memory f, Meta memory shape, uint256 price) internal {
+    /// @dev Stores a validated configuration and its activation price (choice 8). `round` is the
+    ///      primary round that price comes from, packed as `_readPrice` returns it.
+    function _activate(address token, Feeds memory f, Meta memory shape, uint256 price, uint256 round) internal {
         TokenData storage t = _tokens[token];
         Meta memory m = t.meta;
+        // Choice 5: a stored LIVE that was not LIVE in fact. The same primary's rounds are counted
+        // as in `_evaluate`; a new primary's ids say nothing about the old one's rounds, so then
+        // its round must simply come within the old heartbeat of the last accepted one.
+        bool wasLive = m.status == Status.Live
+            && !(
+                t.feeds.primary == f.primary
+                    ? _gap(m.round, round, t.feeds.primaryHeartbeat)
+                    : uint40(round) > uint256(uint40(m.round)) + t.feeds.primaryHeartbeat
+            );
         Prices memory p = t.prices;
         Status oldStatus = m.status;
         uint128 oldCurrent = p.current;
@@ -525,11 +562,11 @@ contract OracleAdapter is IOracleAdapter, Governed {
         uint128 queued = oldQueued;
 
         m.secondaryScale = shape.secondaryScale;
-        m.primaryScale = shape.primaryScale;
         m.tokenDecimals = shape.tokenDecimals;
         m.primaryDecimals = shape.primaryDecimals;
         m.secondaryDecimals = shape.secondaryDecimals;
         m.status = Status.Live;
+        m.round = uint64(round);
         p.current = uint128(price);
         if (oldStatus == Status.Unset) {
             // First activation: the delayed feed starts at the accepted price.
@@ -537,7 +574,7 @@ contract OracleAdapter is IOracleAdapter, Governed {
             queued = uint128(price);
             m.lastHop = uint40(block.timestamp);
         } else {
-            if (oldStatus != Status.Live) m.recoverySince = uint40(block.timestamp);
+            if (!wasLive) m.recoverySince = uint40(block.timestamp);
             if (f.delay == 0) {
                 p.delayed = uint128(price);
                 queued = uint128(price);
@@ -574,9 +611,10 @@ contract OracleAdapter is IOracleAdapter, Governed {
         if (!n.metaChanged && !n.pricesChanged && !n.delayedChanged) return q; // common path: no write
         TokenData storage t = _tokens[token];
         if (n.metaChanged) {
-            // Only these three fields move in an update (the rest is configuration).
+            // Only these four fields move in an update (the rest is configuration).
             Meta storage sm = t.meta;
-            (sm.status, sm.lastHop, sm.recoverySince) = (n.meta.status, n.meta.lastHop, n.meta.recoverySince);
+            (sm.status, sm.lastHop, sm.recoverySince, sm.round) =
+                (n.meta.status, n.meta.lastHop, n.meta.recoverySince, n.meta.round);
         }
         if (n.pricesChanged) t.prices = n.prices;
         if (n.delayedChanged) t.queued = n.queued;
@@ -601,7 +639,16 @@ contract OracleAdapter is IOracleAdapter, Governed {
         uint128 oldDelayed = p.delayed;
 
         // 1-2. Read the feeds and run the state machine.
-        (Status st, uint256 accepted) = _observe(f, m.secondaryScale, p.current, p.delayed);
+        (Status st, uint256 accepted, uint256 round) = _observe(f, m.secondaryScale, p.current, p.delayed);
+        // Choice 5: a return to LIVE starts the grace now; a new primary round that proves an
+        // outage since the last accepted one (nobody stored it) starts it at its updatedAt.
+        bool newRound = st == Status.Live && round != m.round;
+        if (newRound) {
+            if (n.oldStatus == Status.Live && _gap(m.round, round, f.primaryHeartbeat)) {
+                m.recoverySince = uint40(round);
+            }
+            m.round = uint64(round);
+        }
         if (st == Status.Live && n.oldStatus != Status.Live) m.recoverySince = uint40(block.timestamp);
         m.status = st;
         p.current = uint128(accepted);
@@ -622,7 +669,7 @@ contract OracleAdapter is IOracleAdapter, Governed {
             n.delayedChanged = p.delayed != oldDelayed || n.queued != oldQueued;
         }
 
-        n.metaChanged = st != n.oldStatus || m.lastHop != oldLastHop || m.recoverySince != oldRecovery;
+        n.metaChanged = newRound || st != n.oldStatus || m.lastHop != oldLastHop || m.recoverySince != oldRecovery;
         n.pricesChanged = p.current != n.oldCurrent || p.delayed != oldDelayed;
         n.meta = m;
         n.prices = p;
@@ -631,20 +678,24 @@ contract OracleAdapter is IOracleAdapter, Governed {
         q = _quote(m, p);
     }
 
-    /// @dev Reads the token's feeds and decides its status and accepted price.
+    /// @dev Reads the token's feeds and decides its status and accepted price; `round` is the
+    ///      primary's round as `_readPrice` packs it (meaningful when the status is LIVE).
     function _observe(Feeds memory f, uint256 secondaryScale, uint256 last, uint256 anchor)
         internal
         view
-        returns (Status, uint256)
+        returns (Status st, uint256 accepted, uint256 round)
     {
-        (uint256 minWad, uint256 maxWad) = _boundsWad(f);
         // A price of 0 stands for an INVALID read: a valid price is > minWad >= 0.
-        (uint256 pPrice,) = _readPrice(f.primary, f.primaryHeartbeat, f.primaryScale, minWad, maxWad);
+        uint256 pPrice;
         uint256 sPrice;
-        if (address(f.secondary) != address(0)) {
-            (sPrice,) = _readPrice(f.secondary, f.secondaryHeartbeat, secondaryScale, minWad, maxWad);
+        {
+            (uint256 minWad, uint256 maxWad) = _boundsWad(f);
+            (pPrice,, round) = _readPrice(f.primary, f.primaryHeartbeat, f.primaryScale, minWad, maxWad);
+            if (address(f.secondary) != address(0)) {
+                (sPrice,,) = _readPrice(f.secondary, f.secondaryHeartbeat, secondaryScale, minWad, maxWad);
+            }
         }
-        return _decide(pPrice, sPrice, last, anchor, f.maxJumpBps, f.maxDeviationBps);
+        (st, accepted) = _decide(pPrice, sPrice, last, anchor, f.maxJumpBps, f.maxDeviationBps);
     }
 
     /// @dev Status and accepted price from this read's feeds (choice 4 in the contract NatSpec).
@@ -722,23 +773,27 @@ contract OracleAdapter is IOracleAdapter, Governed {
 
     /// @dev Reads a price feed and checks the round (choice 11 and the interface's VALID rules).
     /// @return price [wad price] 0 unless the outcome is ROUND_OK
+    /// @return outcome ROUND_OK or why the round is INVALID
+    /// @return round the round's `updatedAt` [unix seconds] in bits 0-39 and the low 24 bits of its
+    ///         `roundId` in bits 40-63; 0 unless the outcome is ROUND_OK
     function _readPrice(IAggregatorV3 feed, uint256 heartbeat, uint256 scale, uint256 minWad, uint256 maxWad)
         internal
         view
-        returns (uint256 price, uint8 outcome)
+        returns (uint256 price, uint8 outcome, uint256 round)
     {
         (bool ok, uint256 roundId, int256 answer, uint256 startedAt, uint256 updatedAt) = _latestRound(feed);
-        if (!ok) return (0, ROUND_CALL_FAILED);
+        if (!ok) return (0, ROUND_CALL_FAILED, 0);
         if (roundId == 0 || startedAt == 0 || updatedAt == 0 || updatedAt > block.timestamp) {
-            return (0, ROUND_MALFORMED);
+            return (0, ROUND_MALFORMED, 0);
         }
-        if (answer <= 0) return (0, ROUND_NOT_POSITIVE);
-        if (block.timestamp - updatedAt > heartbeat) return (0, ROUND_STALE);
-        if (uint256(answer) > type(uint128).max) return (0, ROUND_TOO_LARGE);
+        if (answer <= 0) return (0, ROUND_NOT_POSITIVE, 0);
+        if (block.timestamp - updatedAt > heartbeat) return (0, ROUND_STALE, 0);
+        if (uint256(answer) > type(uint128).max) return (0, ROUND_TOO_LARGE, 0);
         price = uint256(answer) * scale; // < 2**128 * 10**18: no overflow
-        if (price <= minWad || (maxWad != 0 && price >= maxWad)) return (0, ROUND_CLAMPED);
-        if (price > type(uint128).max) return (0, ROUND_TOO_LARGE);
-        return (price, ROUND_OK);
+        if (price <= minWad || (maxWad != 0 && price >= maxWad)) return (0, ROUND_CLAMPED, 0);
+        if (price > type(uint128).max) return (0, ROUND_TOO_LARGE, 0);
+        // updatedAt <= block.timestamp < 2**40
+        return (price, ROUND_OK, updatedAt | (uint256(uint24(roundId)) << 40));
     }
 
     /// @dev `latestRoundData` through a gas-capped staticcall that copies at most five words.
@@ -793,7 +848,20 @@ contract OracleAdapter is IOracleAdapter, Governed {
             (s.primary, s.primaryHeartbeat, s.maxDeviationBps, s.maxJumpBps, s.delay);
         if (m.secondaryScale != 0) (f.secondary, f.secondaryHeartbeat) = (s.secondary, s.secondaryHeartbeat);
         (f.minAnswer, f.maxAnswer) = (s.minAnswer, s.maxAnswer);
-        f.primaryScale = m.primaryScale;
+        unchecked {
+            f.primaryScale = uint64(10 ** (MAX_DECIMALS - uint256(m.primaryDecimals))); // decimals <= 18 (setFeed)
+        }
+    }
+
+    /// @dev Choice 5: the primary round `round` proves that at some moment since the `stored` one
+    ///      (both packed as `_readPrice` returns them) there was no fresh round: `k` rounds apart by
+    ///      their ids and more than `k` heartbeats apart in time, so one of the `k` intervals was
+    ///      longer than the heartbeat. Exact when `k == 1` (no round was missed).
+    function _gap(uint256 stored, uint256 round, uint256 heartbeat) internal pure returns (bool) {
+        unchecked {
+            uint256 k = uint24((round >> 40) - (stored >> 40)); // mod 2**24
+            return k != 0 && uint40(round) > uint40(stored) + k * heartbeat; // < 2**57: no overflow
+        }
     }
 
     /// @dev The configured answer bounds as wad prices (maxWad 0: no upper bound).

@@ -27,6 +27,14 @@ def at(chain, timestamp):
     chain.pending_timestamp = timestamp
 
 
+def watched_round(adapter, token, feed, answer, timestamp, deployer, keeper, chain):
+    """A round at `timestamp`, read at once. DELAY equals the heartbeat, so rounds only at the hops
+    would come a second more than a heartbeat apart: an outage the adapter sees (choice 5)."""
+    at(chain, timestamp)
+    feed.setAnswer(answer, sender=deployer)
+    adapter.poke(token, sender=keeper)
+
+
 def test_drop_is_confirmed_only_after_a_full_hop(adapter, wbtc, btc_feed, deployer, keeper, chain):
     delayed, queued, hop0, stopped = adapter.delayedState(wbtc)
     assert (delayed, queued, stopped) == (P0, P0, False)
@@ -51,6 +59,7 @@ def test_drop_is_confirmed_only_after_a_full_hop(adapter, wbtc, btc_feed, deploy
     assert adapter.delayedState(wbtc) == (P0, P1, hop1, False)
     assert adapter.peek(wbtc).liquidationPrice == P0
 
+    watched_round(adapter, wbtc, btc_feed, BTC * 95 // 100, hop1 + DELAY // 2, deployer, keeper, chain)
     at(chain, hop1 + DELAY)
     btc_feed.setAnswer(BTC * 95 // 100, sender=deployer)
     receipt = adapter.update(wbtc, sender=keeper)
@@ -69,7 +78,9 @@ def test_a_wick_never_reaches_the_liquidation_price(adapter, wbtc, btc_feed, dep
     btc_feed.setAnswer(BTC, sender=deployer)
     adapter.poke(wbtc, sender=keeper)
     for _ in range(2):  # two hops later the wick has left no trace
-        at(chain, adapter.delayedState(wbtc)[2] + DELAY)
+        hop = adapter.delayedState(wbtc)[2]
+        watched_round(adapter, wbtc, btc_feed, BTC, hop + DELAY // 2, deployer, keeper, chain)
+        at(chain, hop + DELAY)
         btc_feed.setAnswer(BTC, sender=deployer)
         adapter.poke(wbtc, sender=keeper)
         assert adapter.peek(wbtc).liquidationPrice == P0
@@ -124,10 +135,14 @@ def test_stop_freezes_the_queue_and_restart_reseeds_it(adapter, wbtc, btc_feed, 
     hop1 = adapter.delayedState(wbtc)[2]
     assert adapter.delayedState(wbtc) == (P0, P1, hop1, False)  # P1 is queued: the guardian stops
 
+    watched_round(adapter, wbtc, btc_feed, BTC * 95 // 100, hop1 + DELAY // 2, deployer, keeper, chain)
     at(chain, hop1 + DELAY)  # the hop is due, but stopping does not run it
     adapter.setDelayedStopped(wbtc, True, sender=deployer)
     btc_feed.setAnswer(BTC * 95 // 100, sender=deployer)
     adapter.poke(wbtc, sender=keeper)
+    for k in (1, 2):  # the feed keeps publishing and is watched: no outage (choice 5)
+        t = hop1 + DELAY + k * DELAY * 2 // 3
+        watched_round(adapter, wbtc, btc_feed, BTC * 95 // 100, t, deployer, keeper, chain)
     at(chain, hop1 + 3 * DELAY)
     btc_feed.setAnswer(BTC * 96 // 100, sender=deployer)
     adapter.poke(wbtc, sender=keeper)

@@ -1,10 +1,11 @@
 """OracleAdapter against a Python model of the interface's rules, over random sequences of feed
-rounds, broken feeds and time. WETH: primary + secondary, 8 decimals, heartbeat 1 h, max deviation
-2%, max jump 10%, delay 1 h, recovery grace 30 min (see conftest)."""
+rounds, broken feeds and time (waits up to 90 min between reads, so a primary can return from an
+outage no read stored: choice 5's gap rule). WETH: primary + secondary, 8 decimals, heartbeat 1 h,
+max deviation 2%, max jump 10%, delay 1 h, recovery grace 30 min (see conftest)."""
 
 from dataclasses import dataclass
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from oracle_helpers import (
     DELAY,
@@ -42,6 +43,7 @@ class Model:
     delayed: int
     queued: int
     last_hop: int
+    round_at: int  # updatedAt of the last accepted primary round
     since: int = 0
 
     def step(self, now, primary, secondary):
@@ -70,8 +72,14 @@ class Model:
             status, price = SECONDARY, s
         else:
             status, price = FROZEN, last
-        if status == LIVE and self.status != LIVE:
-            self.since = now
+        if status == LIVE:
+            if self.status != LIVE:
+                self.since = now  # a stored return
+            elif primary.updated > self.round_at + HEARTBEAT:
+                # A return nobody stored: the rounds show the gap. (Every step reads, and a feed
+                # makes at most one round a step, so no round is missed: k == 1 in choice 5.)
+                self.since = primary.updated
+            self.round_at = primary.updated
         self.status, self.current = status, price
         if status != FROZEN and now >= self.last_hop + DELAY:
             self.delayed, self.queued, self.last_hop = self.queued, price, now
@@ -98,17 +106,27 @@ steps = st.lists(
 )
 
 
+# An outage nobody stored: 70 min without a round (heartbeat 1 h) between two reads that both
+# find the token LIVE (issue 16, item 3).
+UNSTORED_OUTAGE = [
+    (60, ("round", 0), ("round", 0)),
+    (70 * 60, ("round", 1), ("round", 1)),
+    (60, ("keep", 0), ("keep", 0)),
+]
+
+
 @fuzz(12)
 @given(plan=steps)
+@example(plan=UNSTORED_OUTAGE)
 def test_adapter_follows_the_model(adapter, weth, eth_feed, eth_feed2, deployer, keeper, chain, plan):
     snap = chain.snapshot()
     try:
         delayed, queued, last_hop, _ = adapter.delayedState(weth)
-        model = Model(LIVE, ETH * E10, delayed, queued, last_hop)
         feeds = {}
         for contract in (eth_feed, eth_feed2):
             _, answer, _, updated, _ = contract.latestRoundData()
             feeds[contract.address] = Feed(answer, updated)
+        model = Model(LIVE, ETH * E10, delayed, queued, last_hop, feeds[eth_feed.address].updated)
         t = chain.pending_timestamp
         for wait, *actions in plan:
             t += wait

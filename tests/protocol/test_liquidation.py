@@ -16,6 +16,7 @@ from liquidation_helpers import (
     GOVERNOR,
     GUARD_DELAYED_STOPPED,
     GUARD_FROZEN,
+    GUARD_RECOVERY,
     GUARDIAN,
     MAX_UINT,
     WAD,
@@ -515,9 +516,52 @@ def test_oracle_guard_stale_feed(h, alice, keeper, chain):
     assert not preview.liquidatable and preview.guard == GUARD_FROZEN
     with reverts(s.engine, "OracleGuarded", token=s.collateral["WETH"].address, guard=GUARD_FROZEN):
         s.engine.liquidate(alice, keeper, sender=keeper)
-    # A fresh round (same answer, so no recovery grace: the frozen state was never stored).
+    # A fresh round. Nobody stored the outage, but the rounds show it (none for more than the
+    # heartbeat), so liquidations wait the recovery grace from that round (issue 16, item 3; this
+    # test liquidated at once before: "same answer, so no recovery grace").
     h.refresh_all()
+    preview = s.engine.previewLiquidate(alice)
+    assert not preview.liquidatable and preview.guard == GUARD_RECOVERY
+    with reverts(s.engine, "OracleGuarded", token=s.collateral["WETH"].address, guard=GUARD_RECOVERY):
+        s.engine.liquidate(alice, keeper, sender=keeper)
+    h.advance(s.oracle.recoveryGrace())  # the returning round is still fresh: no poke needed
     liquidate_checked(h, alice, keeper)
+
+
+def test_unpoked_outage_waits_the_recovery_grace(h, alice, keeper, chain):
+    """Issue 16, item 3: a 2 h WETH outage (heartbeat 1 h) that nobody poked, then the feed returns
+    with a price at which Alice's health is 0.97. Before the fix the stored status was still LIVE,
+    so she was liquidated one OSM hop after the return; now the rounds show the outage and she
+    is safe for the recovery grace, counted from the returning round, as when it was poked."""
+    s = h.s
+    weth = s.collateral["WETH"]
+    grace, delay = s.oracle.recoveryGrace(), s.oracle.feedConfig(weth).delay
+    assert (grace, s.oracle.feedConfig(weth).primaryHeartbeat) == (1800, 3600) and 0 < delay < grace
+    h.open(alice, {"WETH": 10}, 22_000)  # health 10 x 3,000 x 0.8 / 22,000 = 1.09
+    h.advance(2 * 3600)  # no WETH round, no poke
+    assert s.oracle.status(weth) == 1  # still LIVE as stored
+    back = s.feeds["WETH"].setAnswer(266_750_000_000, sender=h.deployer).timestamp  # 2,667.5: health 0.97
+    preview = s.engine.previewLiquidate(alice)
+    assert not preview.liquidatable and preview.guard == GUARD_RECOVERY  # the views see it unstored
+    s.oracle.poke(weth, sender=keeper)  # a poke queues the new price in the OSM
+    assert s.oracle.recoveryStartedAt(weth) == back
+
+    # One OSM hop later the drop is confirmed: this is where the old adapter let her be liquidated.
+    chain.mine(1, timestamp=back + delay + 1)
+    h.refresh("WETH")
+    s.oracle.poke(weth, sender=keeper)
+    assert s.oracle.delayedState(weth)[0] == s.oracle.peek(weth).current == wad("2667.5")  # confirmed
+    assert s.engine.previewLiquidate(alice).guard == GUARD_RECOVERY
+    with reverts(s.engine, "OracleGuarded", token=weth.address, guard=GUARD_RECOVERY):
+        s.engine.liquidate(alice, keeper, sender=keeper)
+    chain.pending_timestamp = back + grace - 1
+    with reverts(s.engine, "OracleGuarded", token=weth.address, guard=GUARD_RECOVERY):
+        s.engine.liquidate(alice, keeper, sender=keeper)
+
+    # The grace over, she is liquidated at health 0.97.
+    chain.mine(1, timestamp=back + grace)
+    preview, _, _ = liquidate_checked(h, alice, keeper)
+    assert preview.health == wad("0.97")
 
 
 def test_pause_unpause_and_grace(h, alice, keeper, deployer, outsider, chain):
@@ -648,10 +692,13 @@ def test_identity_with_stability_fee(h, alice, bob, keeper, chain):
     h.open(keeper, {"USDC": 100_000}, 50_000)
     h.assert_identity()
     h.advance(20 * 86_400)
-    h.refresh_all()
+    h.refresh_all()  # the feeds were silent for 20 days: an outage, then a recovery grace
     s.vault.accrue(sender=keeper)
     h.assert_identity()
     assert s.buffer.surplus() > 0  # fees minted to the buffer
+    for token in s.collateral.values():
+        s.oracle.poke(token, sender=keeper)  # store the return, then wait out the grace
+    h.advance(s.oracle.recoveryGrace())
     h.set_price("WETH", 2700)
     for account in (alice, bob):
         debt = s.vault.debtOf(account)

@@ -14,7 +14,7 @@ export APE_DATA_FOLDER    := $(BUILD)/ape-data
 export SOLCX_BINARY_PATH  := $(BUILD)/solcx
 export MPLCONFIGDIR       := $(BUILD)/matplotlib
 export HYPOTHESIS_STORAGE_DIRECTORY := $(BUILD)/hypothesis
-# toolchain/bin/anvil wraps node_modules/.bin/anvil so its state cache lives in .build/anvil-cache.
+# toolchain/bin/anvil wraps node_modules/.bin/anvil so its state cache lives in .cache/anvil (gitignored).
 export PATH := $(ROOT)/toolchain/bin:$(VENV)/bin:$(ROOT)/node_modules/.bin:$(PATH)
 # Caches of pip, npm and solc-select (which slither pulls in) inside the project too.
 export PIP_CACHE_DIR := $(BUILD)/pip-cache
@@ -105,7 +105,7 @@ mutation: setup
 	python security/mutate.py $(MUTANTS)
 
 clean:
-	rm -rf $(BUILD) .pytest_cache bench/results/*.tmp .silverback-sessions
+	rm -rf $(BUILD) .cache .pytest_cache bench/results/*.tmp .silverback-sessions
 
 distclean: clean
 	rm -rf $(VENV) node_modules

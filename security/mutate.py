@@ -84,7 +84,7 @@ MUTANTS = [
     ),
 ]
 
-IGNORE = shutil.ignore_patterns(".venv", "node_modules", ".git", ".build", "__pycache__", ".pytest_cache",
+IGNORE = shutil.ignore_patterns(".venv", "node_modules", ".git", ".build", ".cache", "__pycache__", ".pytest_cache",
                                 "*.pyc", "results")
 
 

@@ -16,7 +16,7 @@ import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-IGNORE = shutil.ignore_patterns(".git", ".venv", "node_modules", ".build", "deployments", "__pycache__",
+IGNORE = shutil.ignore_patterns(".git", ".venv", "node_modules", ".build", ".cache", "deployments", "__pycache__",
                                 ".pytest_cache", "results", ".silverback-sessions")
 
 

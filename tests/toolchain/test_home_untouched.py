@@ -59,8 +59,8 @@ def test_anvil_keeps_its_state_cache_in_the_project(tmp_path):
                 time.sleep(0.1)
         for _ in range(3):
             _rpc(url, "anvil_mine", [hex(512)])
-        cache = ROOT / ".build" / "anvil-cache" / str(proc.pid)
-        assert cache.is_dir() and any(cache.rglob("*")), "anvil persisted no state in .build/anvil-cache"
+        cache = ROOT / ".cache" / "anvil" / str(proc.pid)
+        assert cache.is_dir() and any(cache.rglob("*")), "anvil persisted no state in .cache/anvil"
     finally:
         proc.terminate()
         proc.wait(timeout=20)

@@ -269,6 +269,16 @@ def changes(cal: Calibration, base_doc: dict, symbol: str, last_price: float) ->
     out: dict[tuple, object] = {c + (key,): float(s[key]) for key in ("liquidation_threshold", "max_ltv", "penalty")}
     out.update({c + ("auction", "curve"): s["curve"], c + ("auction", "buffer"): float(s["buffer"]),
                 c + ("auction", "cut"): float(s["cut"]), c + ("auction", "max_age"): s["max_age"]})
+    # Direct liquidation's discounts stay within the new penalty (ILiquidationEngine DIRECT LIQUIDATION).
+    direct = (base_doc["collaterals"][symbol] or {}).get("direct") or {}
+    if direct:
+        pen = float(s["penalty"])
+        hi = min(float(direct.get("max_discount", 0)), pen)
+        lo = min(float(direct.get("min_discount", 0)), hi)
+        if hi != float(direct.get("max_discount", 0)):
+            out[c + ("direct", "max_discount")] = hi
+        if lo != float(direct.get("min_discount", 0)):
+            out[c + ("direct", "min_discount")] = lo
     feed = (base_doc["collaterals"][symbol] or {}).get("feed") or {}
     if feed.get("address", "mock") == "mock":
         out[c + ("feed", "price")] = float(_down(last_price, "0.01")) or last_price

@@ -41,6 +41,26 @@ class Harness:
     def advance(self, seconds):
         self.chain.mine(1, deltatime=int(seconds))
 
+    def advance_fresh(self, seconds, step=1800):
+        """Let `seconds` pass with a fresh round of every feed at least every `step` seconds (half
+        the default heartbeat): no feed goes stale, so no recovery grace starts (IOracleAdapter)."""
+        left = int(seconds)
+        while left > 0:
+            dt = min(step, left)
+            self.chain.mine(1, deltatime=dt)
+            self.refresh_all()
+            left -= dt
+
+    def wait_out_recovery(self):
+        """After a gap longer than a heartbeat, the rounds say the feeds were out: liquidations wait
+        the recovery grace (IOracleAdapter). The return is stored (a poke of each token), then the
+        grace passes, feeds kept fresh."""
+        self.refresh_all()
+        for token in self.s.collateral.values():
+            self.s.oracle.poke(token, sender=self.deployer)
+        self.advance(self.s.oracle.recoveryGrace() + 1)
+        self.refresh_all()
+
     # --- positions ---
     def fund(self, account, symbol, amount_whole):
         token = self.s.collateral[symbol]

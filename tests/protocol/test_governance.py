@@ -58,7 +58,7 @@ def test_every_role_holder_after_deploy(system, chain, deployer):
         "debt_token": {
             DEFAULT_ADMIN: names(tl),
             role("MINTER_ROLE"): names(s.vault, s.engine, s.buffer),
-            role("BURNER_ROLE"): names(s.vault, s.auction, s.buffer),
+            role("BURNER_ROLE"): names(s.vault, s.auction, s.buffer, s.engine),  # engine: direct liquidations
         },
         "buffer": {
             DEFAULT_ADMIN: names(tl),

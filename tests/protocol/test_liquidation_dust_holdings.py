@@ -80,6 +80,7 @@ def test_tiny_seizures_keep_a_tab_under_a_stability_fee(h, accounts, deployer, k
     h.govern(s.vault, "setStabilityFee", RAY + 3 * 10**18)  # ~10% a year
     h.advance(90 * 86400)
     h.refresh_all()
+    h.wait_out_recovery()
     borrowers = new_accounts(accounts, deployer, 6)
     for i, b in enumerate(borrowers):
         h.open(b, {"DAI": WEI * (2 + i % 2), "WETH": 1}, 1_990 + 3 * i)

@@ -938,7 +938,7 @@ def test_a_healthy_account_is_not_made_liquidatable_faster_than_the_ramp(
         target = start + int(span * fraction)
         now = chain.blocks.head.timestamp
         if target > now:
-            h.advance(target - now)
+            h.advance_fresh(target - now)
         h.refresh_all()
         poke_all(system, deployer)
         now = chain.blocks.head.timestamp

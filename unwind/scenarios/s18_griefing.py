@@ -41,10 +41,12 @@ def run(w, variant="unwind"):
     w.settle()
     if variant.startswith("unwind-guarded"):
         # USDC's feed misses its heartbeat once (FROZEN), then recovers: LIVE in its recovery grace.
-        w.advance(HEARTBEAT + 1)
-        w.refresh("WETH")
-        w.refresh("WBTC")
-        w.poke()
+        # WETH and WBTC publish every half heartbeat meanwhile (a longer gap is an outage too).
+        for _ in range(2):
+            w.advance(HEARTBEAT // 2 + 1)
+            w.refresh("WETH")
+            w.refresh("WBTC")
+            w.poke()
         w.refresh("USDC")
         w.poke()
         w.say("world", f"USDC's feed missed one heartbeat and is back")

@@ -79,7 +79,12 @@ import {IOracleAdapter} from "./IOracleAdapter.sol";
 ///
 ///         DIRECT LIQUIDATION (`liquidateDirect`, beside the auctions). The caller repays part of an
 ///         unsafe account's debt and receives one of its collaterals in the same transaction, at
-///         the sizing price (min(current, confirmed), as the auctions' lots) less a discount:
+///         the confirmed price max(current, delayed) less a discount. Unlike an auction's lot,
+///         which competition sells up towards the market, a direct sale is final: a wick of the
+///         current price must neither start it (the trigger is the confirmed price, as always) nor
+///         cheapen it (it is never priced below the confirmed price). In a falling market, where the
+///         delayed price is above the market, direct liquidation simply does not pay and keepers
+///         use the auctions, which are sized at today's price.
 ///           - per unit of debt closed the account gives up `1 + penalty` of collateral value, as
 ///             an auction at the reference price would take; the liquidator pays
 ///             `repay = x * (1 + penalty) / (1 + discount)` (rounded up) and receives collateral
@@ -89,15 +94,15 @@ import {IOracleAdapter} from "./IOracleAdapter.sol";
 ///             clamped to the collateral's [minDiscount, maxDiscount], maxDiscount <= its penalty.
 ///             A barely unsafe account is not overpaid for (Aave's and Morpho's fixed bonus pay the
 ///             full bonus at health 0.999), a deeply unsafe one still attracts a liquidator. The
-///             liquidator never pays less per unit of collateral than `sizingPrice / (1 +
-///             maxDiscount)`, and the trigger is the confirmed price, so a wick of the current
-///             price can enlarge a close but never start one;
+///             liquidator never pays less per unit of collateral than
+///             `confirmedPrice / (1 + maxDiscount)`;
 ///           - SELF-LIQUIDATION cannot profit: the owner and a second address together give up
 ///             `repay - x >= 0` (to the buffer); the collateral only moves between them;
 ///           - the same trigger (health < 1 at the confirmed price, guarded holdings counted at
 ///             their last accepted price), guards (paused, grace, shutdown; the seized collateral
 ///             must be priced), target health and dust rules as `liquidate`: the close is the
-///             smallest that restores `targetHealth` seizing from this collateral, capped by what
+///             smallest that restores `targetHealth` (at confirmed prices) seizing from this
+///             collateral, capped by what
 ///             it holds and by `maxRepay`; at least min(debt, dust); never a debt left between 0
 ///             and dust (`DirectBelowDust` when `maxRepay` or the holding cannot meet that);
 ///           - ROUTING: per collateral, `directParams(id).maxDebt`: an account whose debt is above

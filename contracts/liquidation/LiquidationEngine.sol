@@ -516,12 +516,10 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         d.health = type(uint256).max;
         j = _indexOf(b.held, id);
         if (b.debt == 0) return (_no(d, NotLiquidatable.selector), j);
-        uint256 sized;
-        {
-            uint256 weighted;
-            (weighted, sized,) = _value(b);
-            d.health = FPM.fullMulDiv(weighted, WAD, b.debt);
-        }
+        // Priced at the confirmed price throughout (trigger, close and seizure): no competition
+        // follows a direct sale, so a wick of the current price must neither start nor cheapen it.
+        (uint256 weighted,,) = _value(b);
+        d.health = FPM.fullMulDiv(weighted, WAD, b.debt);
         if (d.health >= WAD) return (_no(d, NotLiquidatable.selector), j);
         if (j == type(uint256).max) return (_no(d, NotHeld.selector), b.held.length);
         if (b.quotes[j].liquidationPrice == 0) return (_no(d, OracleGuarded.selector), j);
@@ -536,12 +534,13 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
             d.discount = disc < lo ? lo : disc > hi ? hi : disc;
         }
         uint256 v = WAD + h.penalty; // collateral value the account gives up per unit of debt closed
-        uint256 cap = FPM.mulDiv(b.values[j], WAD, v); // the most this holding can close
+        uint256 price = b.quotes[j].liquidationPrice;
+        uint256 cap = FPM.fullMulDiv(FPM.fullMulDiv(h.amount, price, 10 ** h.decimals), WAD, v); // the most it closes
         {
             uint256 byRepay = FPM.fullMulDiv(maxRepay > 2 ? maxRepay - 2 : 0, WAD + d.discount, v);
             if (byRepay < cap) cap = byRepay;
         }
-        uint256 x = _directClose(b, sized, FPM.mulDivUp(v, h.liquidationThreshold, WAD), cap);
+        uint256 x = _directClose(b, weighted, FPM.mulDivUp(v, h.liquidationThreshold, WAD), cap);
         if (x == 0) {
             d.debtClosed = cap; // what maxRepay and the holding allow, for the refusal
             return (_no(d, DirectBelowDust.selector), j);
@@ -550,21 +549,21 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         d.repay = FPM.mulDivUp(x, v, WAD + d.discount);
         d.toBuffer = d.repay - x;
         uint256 seized =
-            FPM.fullMulDiv(FPM.mulDiv(d.repay, WAD + d.discount, WAD), 10 ** h.decimals, _sizingPrice(b.quotes[j]));
+            FPM.fullMulDiv(FPM.mulDiv(d.repay, WAD + d.discount, WAD), 10 ** h.decimals, price);
         d.seized = seized < h.amount ? seized : h.amount;
         d.allowed = true;
     }
 
     /// @dev The debt a direct liquidation closes: the smallest that restores `target` (health
-    ///      after = (sized - x * w) / (debt - x), w = (1 + penalty) * threshold), at most `cap`;
+    ///      after = (weighted - x * w) / (debt - x), w = (1 + penalty) * threshold), at most `cap`;
     ///      at least min(debt, dust) and never leaving a debt between 0 and dust; 0 when those
     ///      rules cannot be met within `cap`.
-    function _directClose(Book memory b, uint256 sized, uint256 w, uint256 cap) internal pure returns (uint256 x) {
+    function _directClose(Book memory b, uint256 weighted, uint256 w, uint256 cap) internal pure returns (uint256 x) {
         (uint256 debt, uint256 dust, uint256 target) = (b.debt, b.dust, b.c.targetHealth);
         x = debt;
         if (target > w) {
             uint256 goal = FPM.mulDivUp(target, debt, WAD);
-            uint256 need = goal > sized ? FPM.mulDivUp(goal - sized, WAD, target - w) : 0;
+            uint256 need = goal > weighted ? FPM.mulDivUp(goal - weighted, WAD, target - w) : 0;
             if (need < x) x = need;
         }
         if (x > cap) x = cap;

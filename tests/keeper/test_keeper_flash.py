@@ -35,7 +35,7 @@ def test_flash_taker_refuses_a_take_its_owner_did_not_start(system, accounts, ch
     market = project.ShortchangingMarket.deploy(s.debt_token, weth_price * 12 // 10, 0, sender=operator)
     fund_with_debt_tokens(s, operator, 100_000)
     s.debt_token.transfer(market, 100_000 * WAD, sender=operator)
-    flash = project.FlashTaker.deploy(s.auction, keeper, s.debt_token, sender=operator)
+    flash = project.FlashTaker.deploy(s.auction, keeper, s.debt_token, s.engine, sender=operator)
     data = encode(["address", "uint256"], [market.address, 0])
     _check_revert_data(revert_data(s.auction.take, aid, MAX_UINT, MAX_UINT, flash, data, sender=outsider),
                        flash, "NotOwner", {"taker": outsider.address})
@@ -52,7 +52,7 @@ def test_flash_taker_refuses_proceeds_below_the_keepers_minimum(system, accounts
     market = project.ShortchangingMarket.deploy(s.debt_token, weth_price * 12 // 10, 200, sender=operator)
     fund_with_debt_tokens(s, operator, 100_000)
     s.debt_token.transfer(market, 100_000 * WAD, sender=operator)
-    flash = project.FlashTaker.deploy(s.auction, keeper, s.debt_token, sender=operator)
+    flash = project.FlashTaker.deploy(s.auction, keeper, s.debt_token, s.engine, sender=operator)
     _, price, lot, tab = s.auction.getStatus(aid)
     slice_ = min(lot, tab * 10**18 // price)
     quoted = market.getAmountOut(s.collateral["WETH"], slice_)
@@ -79,7 +79,7 @@ def test_flash_take_needs_no_inventory(system, accounts, chain, project, spawn_k
     weth.approve(market, 2**256 - 1, sender=operator)
     s.debt_token.approve(market, 2**256 - 1, sender=operator)
     market.addLiquidity(1_000 * 10**18, 2_550_000 * WAD, sender=operator)
-    flash = project.FlashTaker.deploy(s.auction, keeper, s.debt_token, sender=operator)
+    flash = project.FlashTaker.deploy(s.auction, keeper, s.debt_token, s.engine, sender=operator)
 
     borrowers = [accounts[2], accounts[3]]
     for b in borrowers:

@@ -54,13 +54,22 @@ def cli(ecosystem, network, provider, show_keeper_log, verbose):
                       f"{sale.paid / WAD:,.2f}", f"{sale.share_of_reference:.4f}")
     console.print(sales)
 
+    direct = Table(title="What the keeper liquidated directly (from LiquidateDirect events: no auction)")
+    for col in ("account", "collateral", "received", "repaid (uUSD)", "discount", "price / oracle price"):
+        direct.add_column(col, justify="right")
+    for d in result.direct:
+        direct.add_row(f"{d.account[:10]}…", d.symbol, f"{d.seized / 10**d.decimals:,.6f}", f"{d.repaid / WAD:,.2f}",
+                       f"{d.discount / WAD:.2%}", f"{d.share_of_reference:.4f}")
+    console.print(direct)
+
     books = Table(title="Books")
     books.add_column("figure")
     books.add_column("value", justify="right")
     shares = [x.share_of_reference for x in result.sales] or [0]
     books.add_row("accounts opened", str(result.accounts))
     books.add_row("accounts unsafe after the price fall", str(len(result.unsafe)))
-    books.add_row("accounts liquidated by the keeper", str(len(result.liquidated)))
+    books.add_row("accounts liquidated by the keeper: directly / to auctions",
+                  f"{len(result.direct)} / {len(result.liquidated) - len(result.direct)}")
     books.add_row("auctions started / settled", f"{result.auctions} / {'all' if result.settled else 'NOT ALL'}")
     books.add_row("lowest sale / oracle price", f"{min(shares):.4f}")
     books.add_row("debt repaid through auctions (uUSD)", f"{result.repaid_by_auctions / WAD:,.2f}")

@@ -9,6 +9,7 @@
     python -m unwind.client --rpc-url URL --deployment FILE [--abis DIR] health 0xabc...
     python -m unwind.client --rpc-url URL --deployment FILE auctions
     python -m unwind.client --rpc-url URL --deployment FILE quote ID [AMOUNT]
+    python -m unwind.client --rpc-url URL --deployment FILE direct ACCOUNT WETH [MAX_REPAY]
     python -m unwind.client --rpc-url URL --deployment FILE params
     python -m unwind.client --rpc-url URL --deployment FILE risk
 
@@ -80,6 +81,22 @@ class TakeQuote:
     tab_after: int
     needs_redo: bool  # True: the take would revert until someone calls redo
     guarded: str | None = None  # a guard's name: the take (and a redo) reverts OracleGuarded until it lifts
+
+
+@dataclass
+class DirectQuote:
+    """ILiquidationEngine.previewLiquidateDirect: a direct liquidation at the current block."""
+
+    account: str
+    collateral_id: int
+    allowed: bool
+    refusal: str | None  # the error liquidateDirect would revert with, by name
+    health: int  # [wad]
+    discount: int  # [wad]
+    repay: int  # [wad] debt tokens the liquidator pays
+    seized: int  # [token units] collateral it receives
+    debt_closed: int  # [wad]
+    to_buffer: int  # [wad]
 
 
 class ClientError(ValueError):
@@ -245,6 +262,34 @@ class UnwindClient:
                 owe = _ceil_div(slice_ * price, scale)
         return TakeQuote(id=auction_id, price=price, slice=slice_, owe=owe, lot_after=lot - slice_,
                          tab_after=tab - owe, needs_redo=needs_redo, guarded=guarded)
+
+    def quote_direct(self, account: str, collateral: str | int, max_repay: int | None = None) -> DirectQuote:
+        """What liquidateDirect(account, collateral, max_repay, ...) would repay and seize now, or why
+        it would be refused (the engine's own preview: one rule). `collateral` is a symbol or an id."""
+        account = parse_address(account, "account")
+        if isinstance(collateral, str) and not collateral.isdigit():
+            ids = {sym.upper(): cid for cid, sym in self.symbols.items()}
+            if collateral.upper() not in ids:
+                raise ClientError(f"unknown collateral {collateral!r}: this deployment lists {', '.join(ids)}")
+            cid = ids[collateral.upper()]
+        else:
+            cid = int(collateral)
+        cap = 2**256 - 1 if max_repay is None else int(max_repay)
+        p = self.c["engine"].functions.previewLiquidateDirect(account, cid, cap).call()
+        refusal = None
+        if not p[0]:
+            refusal = self._error_names().get(bytes(p[1]).hex(), "0x" + bytes(p[1]).hex())
+        return DirectQuote(account, cid, p[0], refusal, p[2], p[3], p[4], p[5], p[6], p[7])
+
+    def _error_names(self) -> dict:
+        from eth_utils import keccak
+
+        out = {}
+        for item in self.c["engine"].abi:
+            if item.get("type") == "error":
+                sig = f"{item['name']}({','.join(i['type'] for i in item.get('inputs', []))})"
+                out[keccak(text=sig)[:4].hex()] = item["name"]
+        return out
 
     # --- parameters as they are on chain (the layout of a parameter file) ---
 
@@ -424,6 +469,21 @@ def format_quote(q: TakeQuote, symbol: str, decimals: int) -> list[str]:
     return [f"take from kick {kick_number(q.id)} (auction id {q.id}), at the current block"] + _rows(pairs)
 
 
+def format_direct(q: DirectQuote, symbol: str, decimals: int) -> list[str]:
+    head = f"direct liquidation of {q.account} for its {symbol}, at the current block"
+    if not q.allowed:
+        why = {"NotLiquidatable": "the account is not liquidatable (health at or above 1)",
+               "NotHeld": f"the account holds no {symbol}",
+               "OracleGuarded": f"the oracle guards {symbol}'s price now",
+               "DirectNotAllowed": "its debt is above this collateral's direct-liquidation limit: auctions only",
+               "DirectBelowDust": "the repay cap or the holding cannot meet the dust rules"}.get(q.refusal, q.refusal)
+        return [head, f"  refused: {q.refusal} ({why})"]
+    pairs = [("health", ratio(q.health)), ("discount", f"{q.discount / WAD:.2%}"), ("repay", uusd(q.repay)),
+             ("receives", f"{tokens(q.seized, decimals)} {symbol}"), ("closes debt", uusd(q.debt_closed)),
+             ("to the buffer", uusd(q.to_buffer))]
+    return [head] + _rows(pairs)
+
+
 def _plain(x):
     """Parameter values for YAML: Decimals as plain numbers (no float rounding)."""
     if isinstance(x, dict):
@@ -491,6 +551,10 @@ def main(argv=None) -> int:
     q = sub.add_parser("quote", parents=[opt], help="what a take would buy and cost now")
     q.add_argument("id", type=int, help="auction id (from `auctions`)")
     q.add_argument("amount", type=int, nargs="?", default=None, help="collateral [token units]; default the lot")
+    d = sub.add_parser("direct", parents=[opt], help="what a direct liquidation would repay and receive now")
+    d.add_argument("account")
+    d.add_argument("collateral", help="symbol (WETH) or collateral id")
+    d.add_argument("max_repay", type=int, nargs="?", default=None, help="repay cap [debt wei]; default none")
     sub.add_parser("params", parents=[opt], help="the on-chain parameters in the parameter file's layout")
     sub.add_parser("risk", parents=[opt], help="adaptive risk: volatility and the effective parameters behind it")
     args = ap.parse_args(argv)
@@ -509,6 +573,11 @@ def main(argv=None) -> int:
             sale = client.c["auction"].functions.sales(args.id).call()  # (..., collateralId [4], ., decimals [6])
             out = asdict(quote)
             lines = format_quote(quote, client.symbols.get(sale[4], str(sale[4])), sale[6])
+        elif args.cmd == "direct":
+            quote = client.quote_direct(args.account, args.collateral, args.max_repay)
+            out = asdict(quote)
+            symbol = client.symbols.get(quote.collateral_id, str(quote.collateral_id))
+            lines = format_direct(quote, symbol, client.decimals.get(symbol, 18))
         elif args.cmd == "risk":
             out = client.risk()
             lines = format_risk(out)

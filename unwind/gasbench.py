@@ -38,6 +38,8 @@ OPERATIONS = (
     "liquidate_reusing_slots",
     "liquidate_beyond_reserve",
     "reserve_per_sale",
+    "liquidate_direct",
+    "liquidate_direct_two",
 )
 BATCH = 10
 # The bench deployment reserves storage for exactly the sales its first liquidations start
@@ -46,7 +48,9 @@ BATCH = 10
 RESERVE = 2 * (BATCH + 2)
 RESERVE_MEASURED = 8  # sales reserved by the `reserve_per_sale` transaction
 # Issue 8's targets ("a+b": the sum of two operations).
-TARGETS = {"liquidate": 170_000, "take_full": 110_000, "liquidate+take_full": 250_000}
+TARGETS = {"liquidate": 170_000, "take_full": 110_000, "liquidate+take_full": 250_000,
+           # Issue 18's: direct liquidation of a one-collateral account, and of a two-collateral one
+           "liquidate_direct": 150_000, "liquidate_direct_two": 195_000}
 TOLERANCE = 0.05  # a regression: more than 5% over the snapshot
 
 
@@ -77,7 +81,7 @@ def _new_second(chain):
 def run_operations(s, chain, op, borrowers, keeper, bidder) -> dict:
     """Run every operation once; returns {name: (receipt, accounts it covers)}.
 
-    `s` is a `deploy` deployment. `borrowers` needs 5 + BATCH funded accounts: one for
+    `s` is a `deploy` deployment. `borrowers` needs 7 + BATCH funded accounts: one for
     deposit/borrow/repay, one liquidated alone first (`liquidate`: the first liquidation of a
     fresh system, so the auction's and engine's counters and the buffer's debt-token balance go
     from zero to non-zero; its sales use reserved storage), BATCH liquidated in one batch, one
@@ -87,7 +91,10 @@ def run_operations(s, chain, op, borrowers, keeper, bidder) -> dict:
     system that has been running for a while), and one liquidated last, when every slot of the
     pool holds a running auction (`liquidate_beyond_reserve`: both sales pay for fresh storage).
     Each liquidated account holds WETH and WBTC, so a liquidation creates two auctions.
-    `reserve_per_sale` is `reserve(RESERVE_MEASURED)`'s gas per sale.
+    `reserve_per_sale` is `reserve(RESERVE_MEASURED)`'s gas per sale. `liquidate_direct` is a
+    direct liquidation (ILiquidationEngine DIRECT LIQUIDATION) of an account holding only WETH,
+    `liquidate_direct_two` of one holding WETH and WBTC (both priced for the health check, the
+    WETH seized), both by the bidder, which pays with debt tokens it holds and already holds WETH.
     """
     out = {}
     weth = s.collateral["WETH"]
@@ -104,6 +111,8 @@ def run_operations(s, chain, op, borrowers, keeper, bidder) -> dict:
 
     for account in borrowers[1 : 5 + BATCH]:
         _open(s, account, {"WETH": 4 * 10**18, "WBTC": 2 * 10**7})
+    _open(s, borrowers[5 + BATCH], {"WETH": 4 * 10**18})
+    _open(s, borrowers[6 + BATCH], {"WETH": 4 * 10**18, "WBTC": 2 * 10**7})
     _open(s, bidder, {"USDC": 10_000_000 * 10**6}, "0.9")
     set_price(s, chain, op, "WETH", "2500")
     set_price(s, chain, op, "WBTC", "50000")
@@ -164,6 +173,9 @@ def run_operations(s, chain, op, borrowers, keeper, bidder) -> dict:
     out["liquidate_beyond_reserve"] = (s.engine.liquidate(borrowers[4 + BATCH], keeper, sender=keeper), 1)
     _new_second(chain)
     out["reserve_per_sale"] = (s.auction.reserve(RESERVE_MEASURED, sender=op), RESERVE_MEASURED)
+    for name, account in (("liquidate_direct", borrowers[5 + BATCH]), ("liquidate_direct_two", borrowers[6 + BATCH])):
+        _new_second(chain)
+        out[name] = (s.engine.liquidateDirect(account, s.ids["WETH"], 2**256 - 1, 0, bidder, b"", sender=bidder), 1)
     return out
 
 
@@ -271,7 +283,7 @@ def measure(s, chain, op, borrowers, keeper, bidder, breakdowns=()) -> dict:
     return out
 
 
-def fresh_accounts(accounts, chain, n=5 + BATCH):
+def fresh_accounts(accounts, chain, n=7 + BATCH):
     """`n` new funded accounts (never used by anything else on this chain)."""
     manager = getattr(accounts, "test_accounts", accounts)  # ape.accounts, or the tests' fixture
     out = [manager.generate_test_account() for _ in range(n)]

@@ -16,7 +16,9 @@ from unwind.deploy import System, feed_answer
 from unwind.keeper.process import KeeperProcess, write_record
 from unwind.params import WAD
 
-# collateral basket (whole tokens) and debt as a share of the borrow limit
+# collateral basket (whole tokens) and debt as a share of the borrow limit. The last one owes more
+# than direct liquidation's limit (params/local.yaml: 250,000): it goes through an auction; the
+# keeper liquidates the small unsafe ones directly when that pays it more (ILiquidationEngine).
 BORROWERS = [
     ({"WETH": 10}, "0.95"),
     ({"WETH": 6, "WBTC": "0.2"}, "0.97"),
@@ -24,7 +26,9 @@ BORROWERS = [
     ({"WETH": 4, "USDC": 5_000}, "0.99"),
     ({"WETH": 20}, "0.60"),
     ({"USDC": 30_000}, "0.95"),
+    ({"WETH": 150}, "0.95"),
 ]
+KEEPER_FUNDS = 1_000_000  # uUSD the keeper holds to pay for takes and direct liquidations
 PRICE_MOVES = {"WETH": "2550", "WBTC": "51000"}  # both -15%
 
 
@@ -57,10 +61,29 @@ class Sale:
 
 
 @dataclass
+class DirectSale:
+    """A direct liquidation (LiquidateDirect event): collateral bought at the discounted price."""
+
+    account: str
+    symbol: str
+    seized: int  # [token units]
+    repaid: int  # [debt wei]
+    discount: int  # [wad]
+    reference: int  # oracle price at it [wad per whole token]
+    decimals: int
+
+    @property
+    def share_of_reference(self) -> Decimal:
+        unit_price = Decimal(self.repaid) / (Decimal(self.seized) / Decimal(10**self.decimals))
+        return unit_price / Decimal(self.reference)
+
+
+@dataclass
 class StoryResult:
     accounts: int = 0
     unsafe: list = field(default_factory=list)
-    liquidated: list = field(default_factory=list)  # accounts the keeper liquidated
+    liquidated: list = field(default_factory=list)  # accounts the keeper liquidated (either path)
+    direct: list = field(default_factory=list)  # DirectSale: the accounts liquidated directly
     auctions: int = 0
     sales: list = field(default_factory=list)
     settled: bool = False
@@ -89,18 +112,26 @@ class StoryResult:
     def keeper_line(self) -> str:
         """The keeper's transactions, with the word that reconciles them with the liquidation count."""
         takes = len({s.tx for s in self.sales if s.tx}) or len(self.sales)
-        other = self.keeper_txs - self.liquidation_txs - takes - self.redos
-        accounts = len(self.liquidated)
-        line = (f"keeper: {self.keeper_txs} transactions mined: {self.liquidation_txs} liquidation "
-                f"transaction{'s' if self.liquidation_txs != 1 else ''} for {accounts} "
-                f"account{'s' if accounts != 1 else ''} (a batch liquidates several accounts in one transaction), "
-                f"{takes} take{'s' if takes != 1 else ''}, {self.redos} redo{'s' if self.redos != 1 else ''}")
+        direct = len(self.direct)
+        other = self.keeper_txs - self.liquidation_txs - direct - takes - self.redos
+        accounts = len(self.liquidated) - direct
+        line = (f"keeper: {self.keeper_txs} transactions mined: {direct} direct liquidation{'s' if direct != 1 else ''}, "
+                f"{self.liquidation_txs} liquidation transaction{'s' if self.liquidation_txs != 1 else ''} for "
+                f"{accounts} account{'s' if accounts != 1 else ''} to auctions (a batch liquidates several accounts "
+                f"in one transaction), {takes} take{'s' if takes != 1 else ''}, "
+                f"{self.redos} redo{'s' if self.redos != 1 else ''}")
         return line + (f", {other} other (reverted or lost races)" if other > 0 else "")
 
+    @property
+    def direct_margin(self) -> int:
+        """What the directly seized collateral was worth at the oracle price, less the repays [debt wei]."""
+        return sum(d.seized * d.reference // 10**d.decimals - d.repaid for d in self.direct)
+
     def margin_line(self) -> str:
-        return (f"keeper's margin: {_uusd(self.incentives)} of liquidation incentives, and collateral worth "
-                f"{_uusd(self.repaid_by_auctions + self.bought_below_reference)} at the oracle price bought for "
-                f"{_uusd(self.repaid_by_auctions)} ({_uusd(self.bought_below_reference)} below it); before gas")
+        return (f"keeper's margin: {_uusd(self.incentives)} of liquidation incentives, collateral worth "
+                f"{_uusd(self.repaid_by_auctions + self.bought_below_reference)} at the oracle price bought in "
+                f"auctions for {_uusd(self.repaid_by_auctions)} ({_uusd(self.bought_below_reference)} below it), and "
+                f"{_uusd(self.direct_margin)} of discount on direct liquidations; before gas")
 
 
 def _uusd(x: int) -> str:
@@ -187,8 +218,8 @@ def run_story(system: System, chain, operator, borrowers, keeper, workdir: Path,
     r = StoryResult(accounts=len(borrowers))
     open_accounts(s, borrowers)
     log(f"opened {len(borrowers)} accounts; their debt {s.vault.totalDebt() / WAD:,.2f} uUSD")
-    fund_with_debt_tokens(s, keeper, 500_000)
-    log("keeper account holds 500,000 uUSD to pay for takes")
+    fund_with_debt_tokens(s, keeper, KEEPER_FUNDS)
+    log(f"keeper account holds {KEEPER_FUNDS:,} uUSD to pay for takes and direct liquidations")
     r.debt_before = s.vault.totalDebt()
     start = chain.blocks.head.number
 
@@ -220,13 +251,19 @@ def run_story(system: System, chain, operator, borrowers, keeper, workdir: Path,
     head = chain.blocks.head.number
     r.keeper_txs = keeper.nonce - nonce_before
     liquidations = [e for e in s.engine.Liquidate.range(start, head + 1) if e.keeper == keeper.address]
-    r.liquidated = [e.account for e in liquidations]
+    symbol_of_id = {cid: sym for sym, cid in s.ids.items()}
+    for e in s.engine.LiquidateDirect.range(start, head + 1):
+        if e.liquidator != keeper.address:
+            continue
+        token = s.collateral[symbol_of_id[e.collateralId]]
+        r.direct.append(DirectSale(e.account, symbol_of_id[e.collateralId], e.seized, e.repaid, e.discount,
+                                   s.oracle.peek(token, block_id=e.block_number).current, token.decimals()))
+    r.liquidated = [e.account for e in liquidations] + [d.account for d in r.direct]
     r.liquidation_txs = len({e.transaction_hash for e in liquidations})
     r.incentives = sum(e.incentive for e in liquidations)
     r.redos = len({e.transaction_hash for e in s.auction.Redo.range(start, head + 1) if e.keeper == keeper.address})
     kicks = list(s.auction.Kick.range(start, head + 1))
     r.auctions = len(kicks)
-    symbol_of_id = {cid: sym for sym, cid in s.ids.items()}
     collateral_of_auction = {k.id: k.collateralId for k in kicks}
     for take in s.auction.Take.range(start, head + 1):
         if take.taker != keeper.address:

@@ -12,7 +12,13 @@ def test_price_drop_every_unsafe_account_liquidated_and_auctions_settled(system,
     assert len(r.unsafe) >= 3
     assert sorted(r.liquidated) == sorted(r.unsafe), "the keeper liquidated every unsafe account"
     assert system.auction.count() == 0, "every auction settled"
-    assert r.sales and r.auctions >= len(r.unsafe)
+    # Both paths: the large account (above direct liquidation's limit) through an auction the keeper
+    # then buys, the small ones directly, where that pays the keeper more than an auction's incentive.
+    large = borrowers[-1].address
+    assert large in r.unsafe and large not in [d.account for d in r.direct], "the large account goes to auction"
+    assert r.direct, "no direct liquidation"
+    assert all(d.share_of_reference < 1 and d.discount <= 8 * WAD // 100 for d in r.direct)
+    assert r.sales and r.auctions >= len(r.unsafe) - len(r.direct)
     assert r.supply == r.backing, "debt supply == vault debt + auction tabs + bad debt"
     assert r.bad_debt == 0
     assert all(sale.share_of_reference >= 0.8 for sale in r.sales), "no sale below the 20% floor"

@@ -829,3 +829,31 @@ def test_the_warning_level_is_logged_when_crossed_not_every_block(caplog):
         f"watch: 2 accounts below the warning level 1.10 (lowest {a} at 1.0500), 0 liquidatable",
         f"watch: 1 accounts below the warning level 1.10 (lowest {a} at 1.0500), 0 liquidatable"]
     assert len(lines) == 5
+
+
+# --- strategy: direct liquidation or an auction ---
+
+
+def test_direct_when_it_pays_more_than_starting_an_auction():
+    from unwind.keeper.strategy import DirectOption, choose_direct
+
+    # 17,000 repaid for collateral worth 17,680 (a 4% discount): 680 less 10 of gas beats the
+    # auction's incentive of 190 less 16 of gas.
+    o = DirectOption("0xa", 0, 17_000 * WAD, 6 * WAD, 17_680 * WAD, False, 0)
+    best = choose_direct([o], 190 * WAD, 16 * WAD, 10 * WAD, 0, budget=20_000 * WAD)
+    assert best is not None and best.collateral_id == 0 and best.profit == 670 * WAD
+
+
+def test_an_auction_when_direct_pays_less_or_cannot_be_paid():
+    from unwind.keeper.strategy import DirectOption, choose_direct
+
+    thin = DirectOption("0xa", 0, 1_000 * WAD, WAD, 1_020 * WAD, False, 0)  # 20 - 10 of gas < 30 - 16
+    assert choose_direct([thin], 30 * WAD, 16 * WAD, 10 * WAD, 0, budget=10**30) is None
+    rich = DirectOption("0xa", 0, 17_000 * WAD, 6 * WAD, 17_680 * WAD, False, 0)
+    assert choose_direct([rich], 190 * WAD, 16 * WAD, 10 * WAD, 0, budget=1_000 * WAD) is None  # cannot pay
+    flash = DirectOption("0xa", 0, 17_000 * WAD, 6 * WAD, 17_500 * WAD, True, 0)  # sold into a market
+    assert choose_direct([flash], 190 * WAD, 16 * WAD, 10 * WAD, 0, budget=0).flash
+    # never at a loss, and --min-profit is honoured
+    loss = DirectOption("0xa", 0, 1_000 * WAD, WAD, 1_005 * WAD, False, 0)
+    assert choose_direct([loss], 0, 16 * WAD, 10 * WAD, 0, budget=10**30) is None
+    assert choose_direct([rich], 0, 16 * WAD, 10 * WAD, 700 * WAD, budget=10**30) is None

@@ -52,7 +52,9 @@ def test_story_wording():
     sale = Sale((3 << 32) | 2, "WETH", 2 * WAD, 5_000 * WAD, 2_550 * WAD, 18, "0x01")
     assert sale.kick == 3 and sale.value_at_reference == 5_100 * WAD
     r = StoryResult(liquidated=["a", "b", "c"], sales=[sale], keeper_txs=3, liquidation_txs=2, incentives=20 * WAD)
-    assert r.keeper_line() == ("keeper: 3 transactions mined: 2 liquidation transactions for 3 accounts (a batch "
-                               "liquidates several accounts in one transaction), 1 take, 0 redos")
-    assert r.margin_line() == ("keeper's margin: 20.00 uUSD of liquidation incentives, and collateral worth 5,100.00 "
-                               "uUSD at the oracle price bought for 5,000.00 uUSD (100.00 uUSD below it); before gas")
+    assert r.keeper_line() == ("keeper: 3 transactions mined: 0 direct liquidations, 2 liquidation transactions for 3 "
+                               "accounts to auctions (a batch liquidates several accounts in one transaction), 1 take, "
+                               "0 redos")
+    assert r.margin_line() == ("keeper's margin: 20.00 uUSD of liquidation incentives, collateral worth 5,100.00 uUSD "
+                               "at the oracle price bought in auctions for 5,000.00 uUSD (100.00 uUSD below it), and "
+                               "0.00 uUSD of discount on direct liquidations; before gas")

@@ -124,8 +124,10 @@ def run(project, accounts, param_set: str = "static", n_accounts: int = 500, sli
         procs, ports = [], []
         for i, k in enumerate(keepers):
             port = free_port()
+            # --no-direct: the replay measures the auction path (its figures stay comparable across
+            # sessions); direct liquidation has its own tests and gas figures.
             proc, _ = start_keeper(bench, anvil.url, k.private_key, workdir, f"keeper-{i}", port,
-                                   ("--replace-after", "3"))
+                                   ("--replace-after", "3", "--no-direct"))
             procs.append(proc)
             ports.append(port)
         try:

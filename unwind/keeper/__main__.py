@@ -93,6 +93,10 @@ def keeper_options(f):
         click.option("--native-price", type=click.FloatRange(min=0, min_open=True), default=3000.0, show_default=True,
                      help="price of the chain's native coin in debt tokens, to weigh gas against incentives and "
                           "profits"),
+        click.option("--no-direct", "no_direct", is_flag=True,
+                     help="never liquidate directly (ILiquidationEngine.liquidateDirect): always start auctions; "
+                          "by default an account goes direct when that pays more after gas than an auction's "
+                          "incentive"),
         click.option("--altruistic", is_flag=True,
                      help="liquidate accounts whose incentive does not pay the gas too (by default such "
                           "liquidations are skipped, counted and logged)"),
@@ -130,7 +134,7 @@ def make_keeper(rpc_url: str, private_key: str, deployment, dry_run, kick_only, 
                 shard, state_file, metrics_port, poll_interval, max_blocks, batch_size, replace_after,
                 flash_taker=None, markets=(), adapt_every: int = 10, slippage_bps: int = 50,
                 native_price: float = 3000.0, altruistic: bool = False, network_name: str = "local",
-                connect_timeout: float = 30.0, max_outage: float = 0.0, log=None) -> Keeper:
+                connect_timeout: float = 30.0, max_outage: float = 0.0, no_direct: bool = False, log=None) -> Keeper:
     log = log or configure_logging()
     if kick_only and bid_only:
         raise click.UsageError("--kick-only and --bid-only exclude each other")
@@ -156,7 +160,7 @@ def make_keeper(rpc_url: str, private_key: str, deployment, dry_run, kick_only, 
         poll_interval=poll_interval, batch_size=batch_size, replace_after=replace_after,
         flash_taker=flash_taker, markets=market_map, adapt_every=adapt_every, slippage_bps=slippage_bps,
         native_price=int(Decimal(str(native_price)) * WAD), altruistic=altruistic, expected_chain_id=chain_id,
-        deployment=str(deployment), connect_timeout=connect_timeout, max_outage=max_outage,
+        deployment=str(deployment), connect_timeout=connect_timeout, max_outage=max_outage, direct=not no_direct,
     )
     return Keeper(cfg, abis, private_key, log=log)
 

@@ -8,19 +8,24 @@ from __future__ import annotations
 
 from web3.exceptions import ContractLogicError
 
-from unwind.keeper.strategy import gas_cost_in_debt
+from unwind.keeper.strategy import DirectOption, choose_direct, gas_cost_in_debt
 
 
 WAD = 10**18
 
 
 class Liquidator:
-    def _liquidate(self, unsafe, head: int) -> None:
+    def _liquidate(self, unsafe, head: int, state=None) -> None:
         accounts = [c.account for c in unsafe if not self.nonces.in_flight(c.account)
                     and self._done_keys.get(c.account, -1) < head - 1]
+        previews = self._previews(accounts, head) if accounts and (self.cfg.direct or not self.cfg.altruistic) else {}
+        if accounts and self.cfg.direct and state is not None:
+            for choice in self._direct_choices(accounts, previews, state, head):
+                if self._send_direct(choice, unsafe, state):
+                    accounts.remove(choice.account)
         incentives = {}
         if accounts and not self.cfg.altruistic:
-            incentives = {a: p[6] for a, p in self._previews(accounts, head).items() if p is not None and p[0]}
+            incentives = {a: p[6] for a, p in previews.items() if a in accounts and p is not None and p[0]}
         for i in range(0, len(accounts), self.cfg.batch_size):
             batch = accounts[i:i + self.cfg.batch_size]
             estimate = None
@@ -120,4 +125,77 @@ class Liquidator:
         self.summary.lost_races += 1
         self.metrics.auctions_lost.inc()
         self.log.info("skip liquidate %s: %s; another keeper was probably first", key, reason)
+        return False
+
+    # --- direct liquidation (ILiquidationEngine DIRECT LIQUIDATION) ---
+    def _direct_choices(self, accounts: list, previews: dict, state, head: int) -> list:
+        """The accounts to liquidate directly instead of starting auctions: for each, the best of
+        its priced collaterals by previewLiquidateDirect, when that pays more after gas than the
+        auction path's incentive (strategy.choose_direct). Paid with the keeper's debt tokens, or
+        by selling the collateral into its market through the flash taker when it has none."""
+        debt = self.c["debt_token"].functions.balanceOf(self.account.address).call(block_identifier=head)
+        flash_tokens = set(self.cfg.markets) if self._flash is not None else set()
+        pairs = [(a, cid) for a in accounts for cid, amount in self.index.positions[a].collateral.items()
+                 if amount > 0 and cid in state.collaterals and state.collaterals[cid].liquidation_price > 0]
+        if not pairs:
+            return []
+        budget = 2**256 - 1 if flash_tokens else debt
+        direct = self._direct_previews(pairs, budget, head)
+        base_fee = self._head.get("baseFeePerGas", 0) or 0
+        fee = min(base_fee + self.cfg.priority_fee, self.cfg.max_gas_price)
+        gas_direct = gas_cost_in_debt(self.cfg.gas_direct, fee, self.cfg.native_price)
+        gas_auction = gas_cost_in_debt(self.cfg.gas_auction_liquidation, fee, self.cfg.native_price)
+        choices = []
+        for account in accounts:
+            options = []
+            for (a, cid), d in direct.items():
+                if a != account or d is None or not d[0]:
+                    continue
+                c = state.collaterals[cid]
+                repay, seized = d[4], d[5]
+                flash = c.token.lower() in flash_tokens and repay > debt
+                value = self._market_quote(c.token, seized) if flash else seized * c.current_price // 10**c.decimals
+                options.append(DirectOption(account, cid, repay, seized, value, flash, 0))
+            p = previews.get(account)
+            incentive = p[6] if p is not None and p[0] else 0
+            choice = choose_direct(options, incentive, gas_auction, gas_direct, self.cfg.min_profit, debt)
+            if choice is not None:
+                choices.append(choice)
+                if not choice.flash:
+                    debt -= choice.repay
+        return choices
+
+    def _market_quote(self, token: str, amount: int) -> int:
+        from web3 import Web3
+
+        from unwind.keeper.bidding import _MARKET_ABI
+
+        market = self.w3.eth.contract(address=Web3.to_checksum_address(self.cfg.markets[token.lower()]),
+                                      abi=_MARKET_ABI)
+        return market.functions.getAmountOut(Web3.to_checksum_address(token), amount).call()
+
+    def _send_direct(self, choice, unsafe, state) -> bool:
+        from unwind.keeper.bidding import _encode_flash
+
+        c = state.collaterals[choice.collateral_id]
+        slip = self.cfg.slippage_bps
+        max_repay = choice.repay + choice.repay * slip // 10_000  # prices may move before it is mined
+        min_seized = choice.seized - choice.seized * slip // 10_000
+        receiver, data, how = self.account.address, b"", "own debt tokens"
+        if choice.flash:
+            gas = choice.value - choice.repay - choice.profit
+            floor = max(choice.repay + gas + max(self.cfg.min_profit, 0), choice.value - choice.value * slip // 10_000)
+            receiver, how = self._flash.address, "flash: sold in the market"
+            data = _encode_flash(self.cfg.markets[c.token.lower()], floor)
+        health = next((u.health for u in unsafe if u.account == choice.account), 0)
+        self.log.info("direct liquidate %s (health %.4f): repay %.2f uUSD for %.6f of collateral %d worth %.2f, with %s; "
+                      "profit %.2f uUSD after gas, more than starting an auction pays%s", choice.account,
+                      health / WAD, choice.repay / WAD, choice.seized / 10**c.decimals, choice.collateral_id,
+                      choice.value / WAD, how, choice.profit / WAD, " [dry run]" if self.cfg.dry_run else "")
+        fn = self.c["engine"].functions.liquidateDirect(choice.account, choice.collateral_id, max_repay, min_seized,
+                                                        receiver, data)
+        if self._send(fn, "direct", choice.account, self.cfg.gas_direct * 2, profit=choice.profit):
+            self.summary.liquidations_sent += 1
+            self.summary.direct_sent += 1
+            return True
         return False

@@ -14,6 +14,8 @@ class KeeperMetrics:
             "unwind_keeper_warning_accounts", "accounts below the warning health, not yet liquidatable", registry=r
         )
         self.liquidations = Counter("unwind_keeper_liquidations", "accounts liquidated by this keeper", registry=r)
+        self.direct_liquidations = Counter("unwind_keeper_direct_liquidations",
+                                           "accounts liquidated directly (no auction) by this keeper", registry=r)
         self.auctions_won = Counter("unwind_keeper_auctions_won", "takes mined", registry=r)
         self.auctions_lost = Counter("unwind_keeper_auctions_lost", "takes or liquidations lost to others", registry=r)
         self.profit = Counter("unwind_keeper_profit_wad", "expected profit of mined takes [debt wei]", registry=r)

@@ -131,26 +131,37 @@ class StateReader:
         """engine.previewLiquidate of each account as JSON-RPC batches (only candidates are read):
         account -> (liquidatable, guard, health, debt, debtToClose, penalty, incentive, seizures),
         or None for an account whose preview failed."""
+        return dict(zip(accounts, self._batch_calls("engine", "previewLiquidate", [(a,) for a in accounts], head,
+                                                    chunk)))
+
+    def _direct_previews(self, pairs: list, budget: int, head: int) -> dict:
+        """engine.previewLiquidateDirect(account, collateralId, budget) of each (account, id) pair:
+        -> (allowed, refusal, health, discount, repay, seized, debtClosed, toBuffer), or None."""
+        return dict(zip(pairs, self._batch_calls("engine", "previewLiquidateDirect",
+                                                 [(a, cid, budget) for a, cid in pairs], head)))
+
+    def _batch_calls(self, contract: str, name: str, args: list, head: int, chunk: int = 200) -> list:
+        """One view of `contract` for each argument tuple, as JSON-RPC batches of eth_call at `head`
+        (each element still counts as a call): the decoded first output, or None when it failed."""
         from eth_abi import decode
         from eth_utils.abi import get_abi_output_types
 
-        engine = self.c["engine"]
-        types = get_abi_output_types(engine.get_function_by_name("previewLiquidate").abi)
-        tag, out = hex(head), {}
-        for i in range(0, len(accounts), chunk):
-            part = accounts[i:i + chunk]
-            requests = [("eth_call", [{"to": engine.address,
-                                       "data": engine.functions.previewLiquidate(a)._encode_transaction_data()}, tag])
-                        for a in part]
+        c = self.c[contract]
+        types = get_abi_output_types(c.get_function_by_name(name).abi)
+        tag, out = hex(head), []
+        for i in range(0, len(args), chunk):
+            part = args[i:i + chunk]
+            requests = [("eth_call", [{"to": c.address, "data": getattr(c.functions, name)(*a)._encode_transaction_data()},
+                                      tag]) for a in part]
             self.rpc_calls += len(requests)
             self.metrics.rpc_calls.inc(len(requests))
             responses = self.w3.provider.make_batch_request(requests)
             if isinstance(responses, dict) or len(responses) != len(part):
-                raise Web3RPCError(f"previewLiquidate batch failed: {str(responses)[:160]}")
-            for account, r in zip(part, sorted(responses, key=lambda r: r.get("id", 0))):
+                raise Web3RPCError(f"{name} batch failed: {str(responses)[:160]}")
+            for r in sorted(responses, key=lambda r: r.get("id", 0)):
                 result = r.get("result")
-                out[account] = None if r.get("error") or not result or result == "0x" else \
-                    decode(types, bytes.fromhex(result[2:]))[0]
+                out.append(None if r.get("error") or not result or result == "0x" else
+                           decode(types, bytes.fromhex(result[2:]))[0])
         return out
 
     def _auction_token(self, auction_id: int, head: int) -> tuple[str, int]:

@@ -66,6 +66,9 @@ class KeeperConfig:
     gas_liquidate: int = 1_500_000  # gas limit per liquidate/batch account (estimates are used when possible)
     gas_take: int = 600_000
     gas_redo: int = 150_000  # to price a redo against its incentive (bench: redo 129,750)
+    direct: bool = True  # liquidate directly when that pays more than starting an auction (ILiquidationEngine)
+    gas_direct: int = 200_000  # to price a direct liquidation (bench: liquidate_direct_two, with margin)
+    gas_auction_liquidation: int = 320_000  # to price starting an auction (bench: liquidate 316,333)
     # A kick into a sale slot beyond the auction's pool (IDutchAuction CAPACITY) writes fresh
     # storage: ~58k gas more than one into a free slot (bench: liquidate_beyond_reserve against
     # liquidate_reusing_slots, two sales each), with the 63/64 rule and the estimate's margin.
@@ -91,6 +94,7 @@ class Summary:
     redos_sent: int = 0
     redos_skipped: int = 0  # redos that would pay less than their gas, of auctions the keeper would not take
     liquidations_skipped: int = 0  # liquidations whose incentive would not pay their gas (not --altruistic)
+    direct_sent: int = 0  # direct liquidations sent (also counted in liquidations_sent)
     lost_races: int = 0
     reverted: int = 0
     replacements: int = 0
@@ -106,7 +110,8 @@ class Summary:
             f"takes sent {self.takes_sent} mined {self.takes_mined}; redos {self.redos_sent}; "
             f"lost races {self.lost_races}; reverted {self.reverted}; replacements {self.replacements}; "
             f"rpc errors {self.rpc_errors}; expected profit {self.profit / WAD:.2f}; "
-            f"gas {self.gas_spent / 10**18:.6f} ETH; skipped for gas: liquidations {self.liquidations_skipped}, "
+            f"gas {self.gas_spent / 10**18:.6f} ETH; direct liquidations {self.direct_sent}; "
+            f"skipped for gas: liquidations {self.liquidations_skipped}, "
             f"redos {self.redos_skipped}"
         )
 
@@ -337,7 +342,7 @@ class Keeper(StateReader, Liquidator, Bidder, TransactionSender):
         self.metrics.warning_accounts.set(len(warnings))
         self._watch(warnings, unsafe)
         if self.cfg.liquidate and unsafe:
-            self._liquidate(unsafe, head)
+            self._liquidate(unsafe, head, state)
         if self.cfg.bid:
             self._bid(state, head)
         if "risk" in self.c and head % max(self.cfg.adapt_every, 1) == 0:

@@ -139,3 +139,36 @@ def floor_price(reference: int, max_discount: int) -> int:
     """The lowest price a restarted auction reaches before it needs a redo again [wad price]:
     the reference (the oracle's auction start price) less maxDiscount, as the auction rounds it."""
     return -(-reference * (WAD - max_discount) // WAD)
+
+
+@dataclass(frozen=True)
+class DirectOption:
+    """One way to liquidate an account directly (ILiquidationEngine DIRECT LIQUIDATION)."""
+
+    account: str
+    collateral_id: int
+    repay: int  # [wad] what the engine burns from the keeper
+    seized: int  # [token units]
+    value: int  # [wad] what the seized collateral is worth to the keeper (market quote or oracle price)
+    flash: bool  # paid by selling the collateral into a market inside the transaction
+    profit: int  # [wad] value - repay - gas
+
+
+def choose_direct(options: list, auction_incentive: int, gas_auction: int, gas_direct: int, min_profit: int,
+                  budget: int) -> DirectOption | None:
+    """The direct liquidation to send instead of starting an auction, or None.
+
+    Direct when its profit after gas (the seized collateral's value less the repay and the gas)
+    beats what starting the auction pays the keeper now (the engine's incentive less its gas share)
+    and clears `min_profit`; a direct liquidation the keeper cannot pay (debt tokens below the
+    repay, no flash market) is not an option. Never at a loss."""
+    best = None
+    for o in options:
+        if not o.flash and o.repay > budget:
+            continue
+        profit = o.value - o.repay - gas_direct
+        if best is None or profit > best.profit:
+            best = DirectOption(o.account, o.collateral_id, o.repay, o.seized, o.value, o.flash, profit)
+    if best is None or best.profit < max(min_profit, 0) or best.profit <= auction_incentive - gas_auction:
+        return None
+    return best

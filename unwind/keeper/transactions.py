@@ -211,6 +211,15 @@ class TransactionSender:
                     self.metrics.liquidations.inc(n)
                     self.log.info("mined liquidate %s in block %d: %d liquidated (gas %d)", p.key,
                                   receipt["blockNumber"], n, receipt["gasUsed"])
+            elif p.kind == "direct":
+                profit = getattr(self, "_expected_profit", {}).get(p.key, 0)
+                self.summary.liquidations_mined += 1
+                self.summary.profit += profit
+                self.metrics.liquidations.inc()
+                self.metrics.direct_liquidations.inc()
+                self.metrics.profit.inc(max(profit, 0))
+                self.log.info("mined direct liquidation %s in block %d (gas %d)", p.key, receipt["blockNumber"],
+                              receipt["gasUsed"])
             elif p.kind == "take":
                 profit = getattr(self, "_expected_profit", {}).get(p.key, 0)
                 self.summary.takes_mined += 1

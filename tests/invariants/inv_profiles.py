@@ -26,6 +26,7 @@ class Profile:
     min_over_limit: int  # withdrawals past the borrow limit that were refused (BorrowLimitExceeded)
     min_planted: int = 0  # slivers of collateral deposited into borrowers' accounts by a third party
     min_filled: int = 0  # caps set to the debt under auction (full, or room below the dust floor)
+    min_direct: int = 0  # direct liquidations that went through
 
 
 PROFILES = {

@@ -10,7 +10,8 @@ third party deposits a wei, a thousand units, or just under or over dust-worth o
 into a borrower's account), price moves (expressed as the collateral ratio they give an account,
 or as a factor), time passes (feeds kept fresh, or left to go stale), guard (the guardian stops a
 delayed price), fill_cap (a collateral's or the global cap set to the debt under auction, full to
-the wei or with room below the dust floor), liquidate, push-and-liquidate (steers an account just
+the wei or with room below the dust floor), liquidate, liquidate_direct (the direct path, with a
+repay cap of all, half the debt or less than dust), push-and-liquidate (steers an account just
 under its threshold, then liquidates it), take, redo and bounded governance changes.
 
 After every step (see `check_invariants`):
@@ -83,7 +84,8 @@ GUARDS = {"LiquidationsPaused", "LiquidationGrace", "ShutdownActive", "OracleGua
 _SALTS = itertools.count()
 
 COUNTS = {"runs": 0, "steps": 0, "liquidate": 0, "take": 0, "redo": 0, "short": 0, "guarded": 0, "auction_guarded": 0,
-          "unpaid_redo": 0, "refused_healthy": 0, "over_limit": 0, "planted": 0, "filled": 0}
+          "unpaid_redo": 0, "refused_healthy": 0, "over_limit": 0, "planted": 0, "filled": 0, "direct": 0,
+          "direct_refused": 0}
 
 
 # --- the deployed world ------------------------------------------------------------------------
@@ -643,6 +645,70 @@ class UnwindMachine(RuleBasedStateMachine):
         by_health = sorted(self.w.borrowers, key=lambda a: self.before.health[a])
         self.do_liquidate(by_health[rank])
 
+    @rule(rank=st.integers(0, 3), sym=st.sampled_from(SYMBOLS), cap=st.sampled_from(["all", "all", "half", "dust"]),
+          ratio=st.sampled_from([None, 85, 95]))
+    def liquidate_direct(self, rank, sym, cap, ratio):
+        """Direct liquidation (ILiquidationEngine DIRECT LIQUIDATION) of a borrower by the keeper,
+        paying with its debt tokens: refused only for a documented reason that holds; when it goes
+        through, the collateral received is worth at most repay x (1 + discount) at the confirmed
+        price, the discount is 1 - health within the collateral's bounds, and maxRepay holds."""
+        self.kind = "liquidate"
+        by_health = sorted(self.w.borrowers, key=lambda a: self.before.health[a])
+        acct = by_health[rank]
+        if ratio is not None:
+            found = self.price_for_health(acct, ratio * WAD // 100)
+            if found:
+                self.kind = "price"
+                self.set_price(*found)
+        if PROFILE.oracle_delay:
+            self.poke_all()
+        view = read(self.w)
+        h = model_health(self.w, view.held[acct], view.art[acct], view.rate, view.quotes, view.config)
+        cid = self.w.ids[sym]
+        debt = view.debt(acct)
+        max_repay = {"all": MAX_UINT, "half": debt // 2, "dust": view.dust // 2}[cap]
+        eng = self.c["engine"]
+        tok = self.c[sym]
+        before_tok = tok.functions.balanceOf(self.w.keeper).call()
+        before_debt = self.c["debt_token"].functions.balanceOf(self.w.keeper).call()
+        try:
+            rcpt = self.send(eng.functions.liquidateDirect(acct, cid, max_repay, 0, self.w.keeper, b""), self.w.keeper)
+        except Reverted as r:
+            held = view.held[acct][sym]
+            q = view.quotes[sym]
+            params = eng.functions.directParams(cid).call()
+            reasons = {
+                "NotLiquidatable": h >= WAD - TOL,
+                "NotHeld": held == 0,
+                "OracleGuarded": held > 0 and q[2] == 0,
+                "DirectNotAllowed": debt > params[0],
+                # the cap (half the debt, or less than the dust floor) or the holding cannot meet the dust rules
+                "DirectBelowDust": cap != "all" or held * (q[2] or q[0]) // 10 ** self.w.decimals[sym] < 2 * view.dust
+                or debt < 2 * view.dust,
+            }
+            if r.name in reasons:
+                assert reasons[r.name], f"liquidateDirect refused {r.name} but its condition does not hold: {r}"
+            else:
+                assert r.name in GUARDS and self.guard_holds(r, acct), f"liquidateDirect refused: {r}"
+            COUNTS["direct_refused"] += 1
+            return
+        ev = self.d.events(rcpt, "engine", "LiquidateDirect")[0].args
+        COUNTS["direct"] += 1
+        assert h < WAD + TOL, f"a healthy account (model health {h}) was liquidated directly"
+        assert ev.repaid <= max_repay, f"repaid {ev.repaid} above maxRepay {max_repay}"
+        price = self.c["oracle"].functions.peek(tok.address).call(block_identifier=rcpt.blockNumber)[2]
+        penalty = view.config[sym][1]
+        dp = eng.functions.directParams(cid).call()
+        lo, hi = min(dp[1], penalty), min(dp[2], penalty)
+        assert ev.discount == min(max(WAD - ev.healthBefore, lo), hi), f"discount {ev.discount} for health {ev.healthBefore}"
+        value = ev.seized * price // 10 ** self.w.decimals[sym]
+        assert value <= ev.repaid * (WAD + ev.discount) // WAD + 1, f"received {value} for {ev.repaid} at {ev.discount}"
+        assert ev.repaid >= ev.debtClosed, "a direct liquidation paid less than the debt it closed"
+        assert tok.functions.balanceOf(self.w.keeper).call() - before_tok == ev.seized
+        assert before_debt - self.c["debt_token"].functions.balanceOf(self.w.keeper).call() == ev.repaid
+        if self.kind != "price":
+            self.kind = "liquidate"
+
     @rule(who=st.integers(0, 3), ratio=st.integers(75, 99))
     def push_and_liquidate_rule(self, who, ratio):
         self.push_and_liquidate(who, ratio)
@@ -986,7 +1052,8 @@ def test_invariants_hold_under_random_use(world, chain, capsys):
         f"(min {PROFILE.min_over_limit}); guarded refusals {COUNTS['guarded']}, "
         f"guarded auction refusals {COUNTS['auction_guarded']}, redos past the paid ones {COUNTS['unpaid_redo']}, "
         f"healthy refusals {COUNTS['refused_healthy']}, holdings planted {COUNTS['planted']} "
-        f"(min {PROFILE.min_planted}), caps filled {COUNTS['filled']} (min {PROFILE.min_filled})"
+        f"(min {PROFILE.min_planted}), caps filled {COUNTS['filled']} (min {PROFILE.min_filled}), direct "
+        f"liquidations {COUNTS['direct']} (min {PROFILE.min_direct}, refused {COUNTS['direct_refused']})"
     )
     with capsys.disabled():
         print("\n" + summary)
@@ -997,3 +1064,4 @@ def test_invariants_hold_under_random_use(world, chain, capsys):
     assert COUNTS["over_limit"] >= PROFILE.min_over_limit, summary
     assert COUNTS["planted"] >= PROFILE.min_planted, summary
     assert COUNTS["filled"] >= PROFILE.min_filled, summary
+    assert COUNTS["direct"] >= PROFILE.min_direct, summary

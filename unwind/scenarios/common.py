@@ -73,9 +73,37 @@ def borrow_max(w: World, who=None, label: str = "") -> int:
 
 
 def try_liquidate(w: World, account, who=None, label: str = "") -> object:
+    """Liquidate `account` through the auctions; when that is refused, try the direct path too,
+    collateral by collateral (ILiquidationEngine DIRECT LIQUIDATION): a scenario that shows a
+    liquidation refused shows it for both paths (a direct one that went through is a liquidation
+    in w.liquidations(), which the scenarios' checks count). Returns the auction path's attempt."""
     who = who or w.attacker
-    return w.attempt(w.s.engine.liquidate, account, who, sender=who,
-                     what=f"liquidate {str(account)[:10]}{label}")
+    attempt = w.attempt(w.s.engine.liquidate, account, who, sender=who, what=f"liquidate {str(account)[:10]}{label}")
+    if not attempt.ok:
+        for sym, cid in w.s.ids.items():
+            if w.s.vault.collateralOf(account, cid) == 0:
+                continue
+            direct = w.attempt(w.s.engine.liquidateDirect, account, cid, MAX_UINT, 0, who, b"", sender=who,
+                               what=f"liquidate {str(account)[:10]} directly for its {sym}{label}")
+            if direct.ok:
+                check_direct_price(w, direct.receipt)
+    return attempt
+
+
+def check_direct_price(w: World, receipt) -> None:
+    """A direct liquidation never sells below the confirmed price less the largest discount
+    (ILiquidationEngine DIRECT LIQUIDATION): checked on every one a scenario makes."""
+    for e in w.s.engine.LiquidateDirect.from_receipt(receipt):
+        sym = next(s for s, cid in w.s.ids.items() if cid == e.collateralId)
+        token = w.s.collateral[sym]
+        confirmed = w.s.oracle.peek(token, block_id=e.block_number).liquidationPrice
+        max_discount = w.s.engine.directParams(e.collateralId).maxDiscount
+        paid_per_unit = e.repaid * 10 ** token.decimals() // max(e.seized, 1)
+        floor = confirmed * WAD // (WAD + max_discount)
+        w.say("protocol", f"direct liquidation sold {sym} at {paid_per_unit / WAD:,.2f} per token "
+                          f"(confirmed {confirmed / WAD:,.2f}, floor {floor / WAD:,.2f})")
+        if paid_per_unit + 1 < floor:
+            raise AssertionError(f"a direct liquidation sold {sym} at {paid_per_unit} below its floor {floor}")
 
 
 def guard_name(w: World, sym: str) -> str:

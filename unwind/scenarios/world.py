@@ -375,9 +375,13 @@ class World:
     # ------------------------------------------------------------------ keepers and events
 
     def liquidations(self, since_block: int | None = None) -> list:
+        """Every liquidation since the scenario began, by either path (Liquidate and LiquidateDirect
+        events, in block order): a check of "no liquidation" holds for the direct path too."""
         start = self.scenario_start_block if since_block is None else since_block
         head = self.chain.blocks.head.number
-        return list(self.s.engine.Liquidate.range(start, head + 1))
+        both = list(self.s.engine.Liquidate.range(start, head + 1)) + list(
+            self.s.engine.LiquidateDirect.range(start, head + 1))
+        return sorted(both, key=lambda e: (e.block_number, e.log_index))
 
     def takes(self, since_block: int | None = None) -> list:
         start = self.scenario_start_block if since_block is None else since_block
@@ -424,6 +428,8 @@ class World:
                     head = self.chain.blocks.head.number
                     done |= {str(e.account) for e in s.engine.Liquidate.range(start, head + 1)
                              if str(e.keeper) == str(self.keeper)}
+                    done |= {str(e.account) for e in s.engine.LiquidateDirect.range(start, head + 1)
+                             if str(e.liquidator) == str(self.keeper)}
             finally:
                 proc.stop()
                 log = proc.output()

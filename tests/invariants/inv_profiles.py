@@ -35,12 +35,12 @@ PROFILES = {
     # mutation check has a deterministic test for it). 8 runs left short and redo at their minima.
     "fast": Profile("fast", examples=12, steps=40, shrink=False, oracle_delay=0,
                     min_liquidate=8, min_take=8, min_redo=5, min_short=2, min_over_limit=0,
-                    min_planted=8, min_filled=8),
+                    min_planted=8, min_filled=8, min_direct=2),
     # Measured (2-core machine, shared): ~10 min; 81 runs, 4473 steps; liquidate 151, take 119,
     # redo 118, ended short 33. The minima leave room for the draws to differ.
     "deep": Profile("deep", examples=80, steps=60, shrink=True, oracle_delay=600,
                     min_liquidate=90, min_take=70, min_redo=60, min_short=15, min_over_limit=15,
-                    min_planted=60, min_filled=60),
+                    min_planted=60, min_filled=60, min_direct=15),
 }
 
 

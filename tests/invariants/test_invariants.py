@@ -82,6 +82,7 @@ GUARDS = {"LiquidationsPaused", "LiquidationGrace", "ShutdownActive", "OracleGua
           "StopLevel"}
 
 _SALTS = itertools.count()
+REFUSALS: dict = {}  # liquidateDirect's refusals by error, for the summary
 
 COUNTS = {"runs": 0, "steps": 0, "liquidate": 0, "take": 0, "redo": 0, "short": 0, "guarded": 0, "auction_guarded": 0,
           "unpaid_redo": 0, "refused_healthy": 0, "over_limit": 0, "planted": 0, "filled": 0, "direct": 0,
@@ -645,9 +646,9 @@ class UnwindMachine(RuleBasedStateMachine):
         by_health = sorted(self.w.borrowers, key=lambda a: self.before.health[a])
         self.do_liquidate(by_health[rank])
 
-    @rule(rank=st.integers(0, 3), sym=st.sampled_from(SYMBOLS), cap=st.sampled_from(["all", "all", "half", "dust"]),
+    @rule(rank=st.integers(0, 3), which=st.integers(0, 5), cap=st.sampled_from(["all", "all", "half", "dust"]),
           ratio=st.sampled_from([None, 85, 95]))
-    def liquidate_direct(self, rank, sym, cap, ratio):
+    def liquidate_direct(self, rank, which, cap, ratio):
         """Direct liquidation (ILiquidationEngine DIRECT LIQUIDATION) of a borrower by the keeper,
         paying with its debt tokens: refused only for a documented reason that holds; when it goes
         through, the collateral received is worth at most repay x (1 + discount) at the confirmed
@@ -655,6 +656,9 @@ class UnwindMachine(RuleBasedStateMachine):
         self.kind = "liquidate"
         by_health = sorted(self.w.borrowers, key=lambda a: self.before.health[a])
         acct = by_health[rank]
+        # Mostly a collateral the account holds (which < 3); sometimes any (NotHeld is a rule too).
+        held_syms = [x for x in SYMBOLS if self.before.held[acct][x]] or list(SYMBOLS)
+        sym = held_syms[which % len(held_syms)] if which < 3 else SYMBOLS[which % 3]
         if ratio is not None:
             found = self.price_for_health(acct, ratio * WAD // 100)
             if found:
@@ -691,6 +695,7 @@ class UnwindMachine(RuleBasedStateMachine):
             else:
                 assert r.name in GUARDS and self.guard_holds(r, acct), f"liquidateDirect refused: {r}"
             COUNTS["direct_refused"] += 1
+            REFUSALS[r.name] = REFUSALS.get(r.name, 0) + 1
             return
         ev = self.d.events(rcpt, "engine", "LiquidateDirect")[0].args
         COUNTS["direct"] += 1
@@ -1053,7 +1058,8 @@ def test_invariants_hold_under_random_use(world, chain, capsys):
         f"guarded auction refusals {COUNTS['auction_guarded']}, redos past the paid ones {COUNTS['unpaid_redo']}, "
         f"healthy refusals {COUNTS['refused_healthy']}, holdings planted {COUNTS['planted']} "
         f"(min {PROFILE.min_planted}), caps filled {COUNTS['filled']} (min {PROFILE.min_filled}), direct "
-        f"liquidations {COUNTS['direct']} (min {PROFILE.min_direct}, refused {COUNTS['direct_refused']})"
+        f"liquidations {COUNTS['direct']} (min {PROFILE.min_direct}, refused {COUNTS['direct_refused']}: "
+        f"{', '.join(f'{k} {v}' for k, v in sorted(REFUSALS.items())) or 'none'})"
     )
     with capsys.disabled():
         print("\n" + summary)

@@ -59,8 +59,11 @@ import {IOracleAdapter} from "./IOracleAdapter.sol";
 ///         skipped when it has none) and goes on with the others; a partial close takes each
 ///         collateral as far as its room allows and goes on with the next ones. A full cap on one
 ///         collateral, or a planted holding of it, therefore never blocks the liquidation of the
-///         others. What fits keeps the dust rules (the last seizures shrink so that 0 or at least
-///         dust remains); when less than `min(debt, dust)` fits, the liquidation reverts
+///         others. What fits keeps the dust rules: a remainder below the dust floor first goes to
+///         seizures of whole holdings that still have room (so the small share of a holding whose
+///         collateral has no room, a planted wei's, cannot hold back the end of a liquidation),
+///         else the last seizures shrink so that at least dust remains; when less than
+///         `min(debt, dust)` fits, the liquidation reverts
 ///         `LiquidationCapReached` (naming the first collateral whose room bound the plan).
 ///
 ///         GUARDS. A collateral the oracle guards (IOracleAdapter.Guard: frozen, recovery grace,
@@ -97,7 +100,11 @@ import {IOracleAdapter} from "./IOracleAdapter.sol";
 ///             liquidator never pays less per unit of collateral than
 ///             `confirmedPrice / (1 + maxDiscount)`;
 ///           - SELF-LIQUIDATION cannot profit: the owner and a second address together give up
-///             `repay - x >= 0` (to the buffer); the collateral only moves between them;
+///             `repay - x >= 0` (to the buffer); the collateral only moves between them. Below
+///             health `(1 + penalty) * threshold` each close lowers health, so a liquidator that
+///             closes in small steps (a small maxRepay) meets a growing discount; it stays within
+///             maxDiscount <= penalty, and the account gives up `1 + penalty` per unit whatever the
+///             discount: only the buffer's share shrinks;
 ///           - the same trigger (health < 1 at the confirmed price, guarded holdings counted at
 ///             their last accepted price), guards (paused, grace, shutdown; the seized collateral
 ///             must be priced), target health and dust rules as `liquidate`: the close is the
@@ -106,7 +113,12 @@ import {IOracleAdapter} from "./IOracleAdapter.sol";
 ///             it holds and by `maxRepay`; at least min(debt, dust); never a debt left between 0
 ///             and dust (`DirectBelowDust` when `maxRepay` or the holding cannot meet that);
 ///           - ROUTING: per collateral, `directParams(id).maxDebt`: an account whose debt is above
-///             it must go through the auctions (`DirectNotAllowed`); 0 turns the path off. Large
+///             it must go through the auctions (`DirectNotAllowed`); 0 turns the path off. An
+///             account whose whole basket (at confirmed prices, guarded holdings at their last) is
+///             worth less than debt x (1 + penalty) goes through the auctions too
+///             (`DirectUnderwater`): it is liquidated in full there and any shortfall is recorded
+///             as bad debt, where a direct close could take its collateral and leave the debt
+///             with nothing behind it; after a direct close the rest of the debt stays covered. Large
 ///             positions in a crash are better sold over time (less impact, the queue's caps);
 ///             small and medium ones are cheaper and faster in one step;
 ///           - with `data`, the collateral goes to `receiver` first and
@@ -169,6 +181,7 @@ interface ILiquidationEngine {
     error NotHeld(address account, uint256 collateralId);
     error DirectNotAllowed(uint256 collateralId, uint256 debt, uint256 maxDebt);
     error DirectBelowDust(uint256 close, uint256 minClose);
+    error DirectUnderwater(uint256 collateralValue, uint256 debt);
     error SeizedBelowMinimum(uint256 seized, uint256 minSeized);
 
     // --- Events ---
@@ -225,7 +238,9 @@ interface ILiquidationEngine {
     // --- Views ---
 
     /// @notice What liquidateDirect(account, collateralId, maxRepay, ...) would repay and seize now,
-    ///         or why it would be refused (`refusal`, the error's selector).
+    ///         or why it would be refused (`refusal`, the error's selector). Like previewLiquidate
+    ///         it reads prices without updating the oracle and does not look at the pause, the
+    ///         grace after an unpause or a shutdown (`liquidateDirect` checks them first).
     function previewLiquidateDirect(address account, uint256 collateralId, uint256 maxRepay)
         external
         view

@@ -146,15 +146,7 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         view
         returns (DirectPreview memory d)
     {
-        Book memory b;
-        IOracleAdapter oracle;
-        (, oracle, b.dust) = vault.riskState();
-        (b.c, b.debt, b.held) = (_config, vault.debtOf(account), vault.heldCollateral(account));
-        b.quotes = new IOracleAdapter.Quote[](b.held.length);
-        for (uint256 i; i < b.held.length; ++i) {
-            b.quotes[i] = oracle.peek(b.held[i].token);
-        }
-        (d,) = _directPlan(b, collateralId, maxRepay);
+        (d,) = _directPlan(_peekBook(account), collateralId, maxRepay);
     }
 
     /// @inheritdoc ILiquidationEngine
@@ -164,13 +156,19 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
 
     /// @inheritdoc ILiquidationEngine
     function previewLiquidate(address account) external view returns (Preview memory p) {
-        IVault.HeldCollateral[] memory held = vault.heldCollateral(account);
-        (, IOracleAdapter oracle, uint256 dust) = vault.riskState();
-        IOracleAdapter.Quote[] memory quotes = new IOracleAdapter.Quote[](held.length);
-        for (uint256 i; i < held.length; ++i) {
-            quotes[i] = oracle.peek(held[i].token);
+        Book memory b = _peekBook(account);
+        (p,,) = _plan(b.debt, b.held, b.quotes, b.dust, b.c);
+    }
+
+    /// @dev The account as a preview sees it: debt, holdings and quotes without updating anything.
+    function _peekBook(address account) internal view returns (Book memory b) {
+        IOracleAdapter oracle;
+        (, oracle, b.dust) = vault.riskState();
+        (b.c, b.debt, b.held) = (_config, vault.debtOf(account), vault.heldCollateral(account));
+        b.quotes = new IOracleAdapter.Quote[](b.held.length);
+        for (uint256 i; i < b.held.length; ++i) {
+            b.quotes[i] = oracle.peek(b.held[i].token);
         }
-        (p,,) = _plan(vault.debtOf(account), held, quotes, dust, _config);
     }
 
     /// @inheritdoc ILiquidationEngine
@@ -525,6 +523,21 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         if (b.quotes[j].liquidationPrice == 0) return (_no(d, OracleGuarded.selector), j);
         IVault.HeldCollateral memory h = b.held[j];
         {
+            // An account whose whole basket is worth less than its debt plus the penalty would be
+            // liquidated in full: through the auctions, where a shortfall is recorded as bad debt
+            // (a direct close could take the collateral and leave the debt with nothing behind it).
+            uint256 basket;
+            for (uint256 i; i < b.held.length; ++i) {
+                IOracleAdapter.Quote memory q = b.quotes[i];
+                uint256 px = q.liquidationPrice != 0 ? q.liquidationPrice : q.current;
+                basket += FPM.fullMulDiv(b.held[i].amount, px, 10 ** b.held[i].decimals);
+            }
+            if (basket < FPM.mulDivUp(b.debt, WAD + h.penalty, WAD)) {
+                d.repay = basket; // for the refusal
+                return (_no(d, DirectUnderwater.selector), j);
+            }
+        }
+        {
             DirectParams memory dp = _direct[id];
             if (b.debt > dp.maxDebt) return (_no(d, DirectNotAllowed.selector), j);
             // The discount: 1 - health, within [minDiscount, maxDiscount], never above the penalty.
@@ -584,6 +597,7 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
         if (r == NotHeld.selector) revert NotHeld(account, id);
         if (r == OracleGuarded.selector) revert OracleGuarded(b.held[j].token, b.quotes[j].guard);
         if (r == DirectNotAllowed.selector) revert DirectNotAllowed(id, b.debt, _direct[id].maxDebt);
+        if (r == DirectUnderwater.selector) revert DirectUnderwater(d.repay, b.debt);
         revert DirectBelowDust(d.debtClosed, b.debt < b.dust ? b.debt : b.dust);
     }
 
@@ -917,12 +931,19 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
     ///      0 and dust: the last seizures shrink (keeping their proportions, so their tabs only fall).
     function _fitDust(Book memory b, Seizure[] memory out, uint256 closed)
         internal
-        pure
+        view
         returns (Seizure[] memory)
     {
         uint256 debt = b.debt;
         uint256 dust = b.dust;
         uint256 total = closed;
+        // A remainder below the dust floor first goes to seizures of whole holdings that still have
+        // room (the small share of a holding the caps skipped, a planted wei's); only then do the
+        // seizures shrink to leave the dust floor.
+        for (uint256 i = out.length; i > 0 && total < debt && debt - total < dust; --i) {
+            uint256 added = _grow(b, out[i - 1], debt - total);
+            (total, closed) = (total + added, closed + added);
+        }
         if (total < debt && debt - total < dust) total = debt > dust ? debt - dust : 0;
         if (total == 0 || total < (dust < debt ? dust : debt)) return _newSeizures(0);
         uint256 n = out.length;
@@ -941,6 +962,23 @@ contract LiquidationEngine is ILiquidationEngine, Governed, ReentrancyGuardTrans
             mstore(out, n)
         }
         return out;
+    }
+
+    /// @dev Add up to `more` debt to seizure `s` when it takes a whole holding and its collateral's
+    ///      room (and the global room) still fits the larger tab; the debt added.
+    function _grow(Book memory b, Seizure memory s, uint256 more) internal view returns (uint256 added) {
+        IVault.HeldCollateral memory h = b.held[_indexOf(b.held, s.collateralId)];
+        if (s.lot != h.amount) return 0;
+        uint256 room = _collateralRoom(h.id);
+        room = room > s.tab ? room - s.tab : 0; // this plan's own tab is not in the queue yet
+        if (b.globalRoom < room) room = b.globalRoom;
+        uint256 grown = FPM.mulDiv(s.tab + room, WAD, WAD + h.penalty);
+        if (grown > 0 && _tab(grown, h.penalty) > s.tab + room) --grown;
+        if (grown <= s.debt) return 0;
+        added = grown - s.debt < more ? grown - s.debt : more;
+        uint256 tab = _tab(s.debt + added, h.penalty);
+        b.globalRoom -= tab - s.tab;
+        (s.debt, s.tab) = (s.debt + added, tab);
     }
 
     /// @dev The most debt a seizure of `h` may close: its tab (debt + penalty, rounded up) within

@@ -35,7 +35,7 @@ PROFILES = {
     # mutation check has a deterministic test for it). 8 runs left short and redo at their minima.
     "fast": Profile("fast", examples=12, steps=40, shrink=False, oracle_delay=0,
                     min_liquidate=8, min_take=8, min_redo=5, min_short=2, min_over_limit=0,
-                    min_planted=8, min_filled=8, min_direct=2),
+                    min_planted=8, min_filled=8, min_direct=1),
     # Measured (2-core machine, shared): ~10 min; 81 runs, 4473 steps; liquidate 151, take 119,
     # redo 118, ended short 33. The minima leave room for the draws to differ.
     "deep": Profile("deep", examples=80, steps=60, shrink=True, oracle_delay=600,

@@ -647,7 +647,7 @@ class UnwindMachine(RuleBasedStateMachine):
         self.do_liquidate(by_health[rank])
 
     @rule(rank=st.integers(0, 3), which=st.integers(0, 5), cap=st.sampled_from(["all", "all", "half", "dust"]),
-          ratio=st.sampled_from([None, 85, 95]))
+          ratio=st.sampled_from([None, 85, 90, 95, 97]))
     def liquidate_direct(self, rank, which, cap, ratio):
         """Direct liquidation (ILiquidationEngine DIRECT LIQUIDATION) of a borrower by the keeper,
         paying with its debt tokens: refused only for a documented reason that holds; when it goes

@@ -116,3 +116,36 @@ def test_flash_take_needs_no_inventory(system, accounts, chain, project, spawn_k
     supply = s.debt_token.totalSupply()
     assert supply == s.vault.totalDebt() + s.auction.totalDebt() + s.buffer.badDebt()
     assert "flash: sold in the market" in k.output()
+
+
+def test_flash_taker_takes_direct_liquidation_callbacks_from_its_engine_only(system, accounts, chain, project):
+    """FlashTaker serves liquidateDirect too (IUnwindLiquidator): only from the engine it was
+    deployed with (NotEngine), only for its owner (NotOwner); through it the owner liquidates an
+    account with no debt tokens of its own, paid from the market sale."""
+    s, operator, keeper, outsider = system, accounts[0], accounts[1], accounts[9]
+    borrower = accounts[6]
+    weth = s.collateral["WETH"]
+    weth.mint(borrower, 10 * 10**18, sender=borrower)
+    weth.approve(s.vault, 10 * 10**18, sender=borrower)
+    s.vault.deposit(borrower, s.ids["WETH"], 10 * 10**18, sender=borrower)
+    s.vault.borrow(borrower, int(s.vault.maxBorrow(borrower) * 0.97), borrower, sender=borrower)
+    fallen = s.feeds["WETH"].answer() * 90 // 100
+    set_price(s, chain, operator, "WETH", str(fallen / 10**8))
+    settle_oracle(s, chain, operator)
+    market = project.ShortchangingMarket.deploy(s.debt_token, fallen * 10**10, 0, sender=operator)
+    fund_with_debt_tokens(s, operator, 100_000)
+    s.debt_token.transfer(market, 100_000 * WAD, sender=operator)
+    flash = project.FlashTaker.deploy(s.auction, keeper, s.debt_token, s.engine, sender=operator)
+    data = encode(["address", "uint256"], [market.address, 0])
+    # called by anyone but the engine
+    _check_revert_data(revert_data(flash.onUnwindLiquidate, keeper, borrower, weth, 1, 1, data, sender=outsider),
+                       flash, "NotEngine", {"caller": outsider.address})
+    # a direct liquidation someone else starts with the keeper's FlashTaker as receiver
+    args = (borrower, s.ids["WETH"], MAX_UINT, 0, flash, data)
+    _check_revert_data(revert_data(s.engine.liquidateDirect, *args, sender=outsider), flash, "NotOwner",
+                       {"taker": outsider.address})
+    assert s.debt_token.balanceOf(keeper) == 0
+    tx = s.engine.liquidateDirect(*args, sender=keeper)
+    ev = s.engine.LiquidateDirect.from_receipt(tx)[0]
+    assert ev.liquidator == keeper.address and ev.seized > 0
+    assert s.debt_token.balanceOf(keeper) == ev.seized * fallen * 10**10 // 10**18 - ev.repaid  # its profit

@@ -127,9 +127,9 @@ def test_direct_liquidation_restores_target_health_at_the_discount(h, alice, liq
     assert s.vault.healthOf(alice) >= TARGET * (10**6 - 1) // 10**6
 
 
-@pytest.mark.parametrize("price, discount", [(2_700, wad("0.02")), (2_550, None), (2_300, wad("0.08"))])
+@pytest.mark.parametrize("price, discount", [(2_700, wad("0.02")), (2_550, None), (2_475, wad("0.08"))])
 def test_the_discount_grows_with_how_unsafe_the_account_is(h, alice, liquidator, price, discount):
-    """1 - health, within [0.02, 0.08]: 0.982 -> 0.02 (the floor), 0.927 -> 0.073, 0.836 -> 0.08 (the cap)."""
+    """1 - health, within [0.02, 0.08]: 0.982 -> 0.02 (the floor), 0.927 -> 0.073, 0.9 -> 0.08 (the cap)."""
     s = h.s
     h.open(alice, {"WETH": 10}, 22_000)
     h.set_price("WETH", price)
@@ -140,16 +140,31 @@ def test_the_discount_grows_with_how_unsafe_the_account_is(h, alice, liquidator,
     checked_direct(h, alice, liquidator)
 
 
-def test_a_deep_account_is_closed_as_far_as_its_collateral_goes(h, alice, liquidator):
-    """Health 0.73: even all of the WETH cannot restore the target; the liquidator takes all of it
-    for what it covers, and the debt left is at least the dust floor."""
+def test_an_underwater_account_goes_to_the_auctions(h, alice, liquidator, keeper):
+    """Review finding: 10 WETH at 2,000 against 22,000 of debt (health 0.73). Its whole basket is
+    worth less than debt x (1 + penalty): a direct close would have taken all the WETH for 18,182
+    and left 3,818 of debt with nothing behind it, bad debt nobody recorded. It is refused
+    (DirectUnderwater); the auctions liquidate it in full and record any shortfall."""
     s = h.s
     h.open(alice, {"WETH": 10}, 22_000)
     h.set_price("WETH", 2_000)
-    preview, ev = checked_direct(h, alice, liquidator)
-    assert ev.discount == wad("0.08")
-    assert ev.seized == 10 * WAD or s.vault.collateralOf(alice, s.ids["WETH"]) < 10**3
-    assert s.vault.debtOf(alice) >= s.vault.dust()
+    with reverts(s.engine, "DirectUnderwater", collateralValue=wad(20_000), debt=wad(22_000)):
+        direct(h, alice, liquidator)
+    p = s.engine.previewLiquidateDirect(alice, s.ids["WETH"], MAX_UINT)
+    assert not p.allowed and p.refusal == keccak(text="DirectUnderwater(uint256,uint256)")[:4]
+    s.engine.liquidate(alice, keeper, sender=keeper)
+    assert s.vault.debtOf(alice) == 0
+
+
+def test_after_a_direct_close_the_rest_of_the_debt_stays_covered(h, alice, liquidator):
+    """Health 0.94, just above the underwater line: the close leaves collateral worth at least
+    the remaining debt x (1 + penalty)."""
+    s = h.s
+    h.open(alice, {"WETH": 10}, 22_000)
+    h.set_price("WETH", 2_600)
+    checked_direct(h, alice, liquidator)
+    left = s.vault.collateralOf(alice, s.ids["WETH"]) * wad(2_600) // WAD
+    assert left * WAD >= s.vault.debtOf(alice) * (WAD + PEN)
 
 
 def test_a_close_below_the_dust_floor_is_raised_to_it(h, alice, liquidator):
@@ -355,6 +370,6 @@ def test_a_lowered_penalty_caps_the_discount(h, alice, liquidator):
     s = h.s
     h.open(alice, {"WETH": 10}, 22_000)
     h.govern(s.vault, "setPenalty", s.ids["WETH"], wad("0.05"))
-    h.set_price("WETH", 2_300)
+    h.set_price("WETH", 2_350)  # health 0.85: 1 - health = 0.15, above the penalty
     preview, ev = checked_direct(h, alice, liquidator)
     assert ev.discount == wad("0.05") and ev.repaid >= ev.debtClosed

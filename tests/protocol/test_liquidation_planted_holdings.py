@@ -247,3 +247,24 @@ def test_the_dust_bump_grows_the_seizure_taken_in_part(h, accounts, deployer, ke
     assert [k.collateralId for k in kicks] == [s.ids["WETH"], s.ids["WBTC"]]
     assert kicks[0].lot == 35 * WAD // 100 and kicks[1].lot < 3 * 10**6
     assert s.vault.debtOf(alice) == wad(1_042)
+
+
+def test_a_planted_wei_with_no_room_cannot_hold_back_the_end_of_a_full_liquidation(h, accounts, deployer, keeper,
+                                                                                   outsider):
+    """Review finding: in a full liquidation a planted wei of WBTC gets a share of a few wei of the
+    debt; with WBTC's room at 0 that share was skipped and the plan shrank to leave the dust floor
+    (and the next liquidation, which must close the rest whole, reverted LiquidationCapReached).
+    Now the few wei go to the WETH seizure, which has room: one liquidation closes everything."""
+    s = h.s
+    weth, wbtc = s.ids["WETH"], s.ids["WBTC"]
+    (alice,) = new_accounts(accounts, deployer, 1)
+    h.open(alice, {"WETH": 20}, 44_900)
+    _plant(h, outsider, alice, "WBTC", Decimal("0.00000001"))  # one unit of WBTC
+    h.govern(s.engine, "setCollateralCap", wbtc, 0)  # WBTC's queue: no room at all
+    h.set_price("WETH", 2_400)  # health 0.855: a full liquidation
+    h.refresh_all()
+    plan = s.engine.previewLiquidate(alice)
+    assert plan.liquidatable and _collaterals_seized(plan) == [weth]
+    liquidate_checked(h, alice, keeper)
+    assert s.vault.debtOf(alice) == 0
+    assert s.vault.collateralOf(alice, wbtc) == 1

@@ -20,8 +20,8 @@ class Liquidator:
                     and self._done_keys.get(c.account, -1) < head - 1]
         previews = self._previews(accounts, head) if accounts and (self.cfg.direct or not self.cfg.altruistic) else {}
         if accounts and self.cfg.direct and state is not None:
-            for choice in self._direct_choices(accounts, previews, state, head):
-                if self._send_direct(choice, unsafe, state):
+            for choice, budget in self._direct_choices(accounts, previews, state, head):
+                if self._send_direct(choice, unsafe, state, budget):
                     accounts.remove(choice.account)
         incentives = {}
         if accounts and not self.cfg.altruistic:
@@ -129,7 +129,8 @@ class Liquidator:
 
     # --- direct liquidation (ILiquidationEngine DIRECT LIQUIDATION) ---
     def _direct_choices(self, accounts: list, previews: dict, state, head: int) -> list:
-        """The accounts to liquidate directly instead of starting auctions: for each, the best of
+        """(choice, the keeper's debt tokens left for it) for the accounts to liquidate directly
+        instead of starting auctions: for each, the best of
         its priced collaterals by previewLiquidateDirect, when that pays more after gas than the
         auction path's incentive (strategy.choose_direct). Paid with the keeper's debt tokens, or
         by selling the collateral into its market through the flash taker when it has none."""
@@ -154,37 +155,54 @@ class Liquidator:
                 c = state.collaterals[cid]
                 repay, seized = d[4], d[5]
                 flash = c.token.lower() in flash_tokens and repay > debt
-                value = self._market_quote(c.token, seized) if flash else seized * c.current_price // 10**c.decimals
+                value = self._market_quote(c.token, seized, head) if flash else seized * c.current_price // 10**c.decimals
+                if value is None:  # the market would not quote: not an option this block
+                    continue
                 options.append(DirectOption(account, cid, repay, seized, value, flash, 0))
             p = previews.get(account)
             incentive = p[6] if p is not None and p[0] else 0
             choice = choose_direct(options, incentive, gas_auction, gas_direct, self.cfg.min_profit, debt)
             if choice is not None:
-                choices.append(choice)
+                choices.append((choice, debt))
                 if not choice.flash:
                     debt -= choice.repay
         return choices
 
-    def _market_quote(self, token: str, amount: int) -> int:
+    def _market_quote(self, token: str, amount: int, head: int) -> int | None:
+        """What the flash market pays for `amount` at `head`, or None when it will not say (a market
+        that reverts, empty reserves): one bad market must not stop the keeper's step."""
         from web3 import Web3
+        from web3.exceptions import Web3Exception
 
         from unwind.keeper.bidding import _MARKET_ABI
 
         market = self.w3.eth.contract(address=Web3.to_checksum_address(self.cfg.markets[token.lower()]),
                                       abi=_MARKET_ABI)
-        return market.functions.getAmountOut(Web3.to_checksum_address(token), amount).call()
+        self.rpc_calls += 1
+        try:
+            return market.functions.getAmountOut(Web3.to_checksum_address(token), amount).call(
+                block_identifier=head)
+        except (Web3Exception, ValueError) as exc:
+            self.log.info("no direct liquidation through the market for %s: it would not quote (%s)", token,
+                          type(exc).__name__)
+            return None
 
-    def _send_direct(self, choice, unsafe, state) -> bool:
+    def _send_direct(self, choice, unsafe, state, budget: int | None = None) -> bool:
         from unwind.keeper.bidding import _encode_flash
 
         c = state.collaterals[choice.collateral_id]
         slip = self.cfg.slippage_bps
-        max_repay = choice.repay + choice.repay * slip // 10_000  # prices may move before it is mined
+        # Prices may move before it is mined: room for that within --slippage-bps, never beyond what
+        # the keeper holds when it pays with its own tokens; at least 2 wei above the preview (the
+        # engine keeps 2 wei of maxRepay for the vault's rounding).
+        max_repay = choice.repay + max(choice.repay * slip // 10_000, 2)
+        if not choice.flash:
+            max_repay = max(min(max_repay, budget), choice.repay + 2) if budget is not None else max_repay
         min_seized = choice.seized - choice.seized * slip // 10_000
         receiver, data, how = self.account.address, b"", "own debt tokens"
         if choice.flash:
             gas = choice.value - choice.repay - choice.profit
-            floor = max(choice.repay + gas + max(self.cfg.min_profit, 0), choice.value - choice.value * slip // 10_000)
+            floor = max(max_repay + gas + max(self.cfg.min_profit, 0), choice.value - choice.value * slip // 10_000)
             receiver, how = self._flash.address, "flash: sold in the market"
             data = _encode_flash(self.cfg.markets[c.token.lower()], floor)
         health = next((u.health for u in unsafe if u.account == choice.account), 0)

@@ -314,11 +314,16 @@ def _seize_all(b: _Book) -> list:
 def _fit_dust(b: _Book, out: list, closed: int) -> list:
     debt, dust = b.debt, b.dust
     total = closed
+    out = list(out)
+    for i in range(len(out) - 1, -1, -1):
+        if not (total < debt and debt - total < dust):
+            break
+        out[i], added = _grow(b, out[i], debt - total)
+        total, closed = total + added, closed + added
     if total < debt and debt - total < dust:
         total = debt - dust if debt > dust else 0
     if total == 0 or total < min(dust, debt):
         return []
-    out = list(out)
     while closed > total:
         s = out[-1]
         excess = closed - total
@@ -331,6 +336,24 @@ def _fit_dust(b: _Book, out: list, closed: int) -> list:
         out[-1] = replace(s, lot=mul_div_up(s.lot, part, s.debt), debt=part, tab=_tab(part, penalty))
         closed = total
     return out
+
+
+def _grow(b: _Book, s: Seizure, more: int):
+    h = b.held[_index_of(b.held, s.collateral_id)]
+    if s.lot != h.amount:
+        return s, 0
+    room = b.queue.collateral_room(h.id)
+    room = room - s.tab if room > s.tab else 0
+    room = min(room, b.global_room)
+    grown = mul_div(s.tab + room, WAD, WAD + h.penalty)
+    if grown > 0 and _tab(grown, h.penalty) > s.tab + room:
+        grown -= 1
+    if grown <= s.debt:
+        return s, 0
+    added = min(grown - s.debt, more)
+    tab = _tab(s.debt + added, h.penalty)
+    b.global_room -= tab - s.tab
+    return replace(s, debt=s.debt + added, tab=tab), added
 
 
 def _fit(b: _Book, h: Holding) -> int:

@@ -686,6 +686,9 @@ class UnwindMachine(RuleBasedStateMachine):
                 "NotHeld": held == 0,
                 "OracleGuarded": held > 0 and q[2] == 0,
                 "DirectNotAllowed": debt > params[0],
+                "DirectUnderwater": sum(view.held[acct][x] * (view.quotes[x][2] or view.quotes[x][0])
+                                        // 10 ** self.w.decimals[x] for x in SYMBOLS)
+                < -(-debt * (WAD + view.config[sym][1]) // WAD),
                 # the cap (half the debt, or less than the dust floor) or the holding cannot meet the dust rules
                 "DirectBelowDust": cap != "all" or held * (q[2] or q[0]) // 10 ** self.w.decimals[sym] < 2 * view.dust
                 or debt < 2 * view.dust,

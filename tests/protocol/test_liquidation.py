@@ -408,10 +408,11 @@ def test_cap_when_debt_below_raised_dust_reverts_by_name(h, alice, keeper):
 
 
 def test_cap_on_a_later_collateral_gives_its_small_share_to_the_others(h, alice, keeper):
-    """Full liquidation of WETH + a little WBTC: WBTC's share (~498) does not fit its cap. Closing
-    only the WETH share would leave ~498 of debt (< dust): that share goes to the WETH seizure,
-    which has room, and the whole debt is closed (before the review fix the WETH seizure was cut
-    to leave the dust floor, and the rest then had to close whole against the full WBTC cap)."""
+    """Full liquidation of WETH + a little WBTC: WBTC's share (~498) does not fit its cap (100 of
+    tab, ~91 of debt). Closing only what fits would leave ~407 of debt (< dust): that rest goes to
+    the WETH seizure, which has room, and the whole debt is closed (before the review fix the WETH
+    seizure was cut to leave the dust floor, and the rest then had to close whole against the
+    full WBTC cap)."""
     s = h.s
     h.govern(s.engine, "setCollateralCap", s.ids["WBTC"], wad(100))
     h.open(alice, {"WETH": 10, "WBTC": "0.01"}, 22_900)
@@ -422,11 +423,11 @@ def test_cap_on_a_later_collateral_gives_its_small_share_to_the_others(h, alice,
     x0 = debt * values[0] // sum(values)
     assert 0 < debt - x0 < DUST
     preview, ev, kicks = liquidate_checked(h, alice, keeper)
-    assert ev.debtClosed == debt
-    assert [k.collateralId for k in kicks] == [s.ids["WETH"]]
-    assert kicks[0].lot == 10 * WAD
-    assert s.vault.debtOf(alice) == 0
-    assert s.vault.collateralOf(alice, s.ids["WBTC"]) == 10**6
+    assert ev.debtClosed == debt and s.vault.debtOf(alice) == 0
+    assert [k.collateralId for k in kicks] == [s.ids["WETH"], s.ids["WBTC"]]
+    assert kicks[0].lot == 10 * WAD and kicks[0].tab > mul_div(x0, WAD + PEN["WETH"], WAD)  # grown
+    assert kicks[1].tab <= wad(100) and s.auction.debtOf(s.ids["WBTC"]) <= wad(100)
+    assert 0 < s.vault.collateralOf(alice, s.ids["WBTC"]) < 10**6  # the part WBTC's room did not take
 
 
 # --- batch ---

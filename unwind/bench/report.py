@@ -63,6 +63,11 @@ def rows(results: Path) -> list[Row]:
     out.append(Row("gas", "take_full", _fmt(take), "<= 110,000", None if take is None else take <= 110_000))
     both = liq + take if liq is not None and take is not None else None
     out.append(Row("gas", "liquidate + take_full", _fmt(both), "<= 250,000", None if both is None else both <= 250_000))
+    for name, label, limit in (("liquidate_direct", "direct liquidation, one collateral", 150_000),
+                               ("liquidate_direct_two", "direct liquidation, two collaterals (one seized)", 195_000)):
+        g = ops.get(name)
+        if g is not None:
+            out.append(Row("gas", label, _fmt(g), f"<= {limit:,}", g <= limit))
     for name, label in (("liquidate_reusing_slots", "liquidate on a running system (sales reuse storage)"),
                         ("liquidate_batch_10", "liquidate in a batch of 10, per account"),
                         ("liquidate_beyond_reserve", "liquidate with every reserved slot in use (fresh storage)"),

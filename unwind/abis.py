@@ -22,6 +22,7 @@ PUBLIC = {
     "vault": "Vault",
     "auction": "DutchAuction",
     "engine": "LiquidationEngine",
+    "direct": "DirectLiquidator",
     "timelock": "Timelock",
     "risk": "AdaptiveRisk",
     "flash_taker": "FlashTaker",

@@ -275,7 +275,9 @@ class UnwindClient:
         else:
             cid = int(collateral)
         cap = 2**256 - 1 if max_repay is None else int(max_repay)
-        p = self.c["engine"].functions.previewLiquidateDirect(account, cid, cap).call()
+        if "direct" not in self.c:
+            raise ClientError(f"{self.record_path} lists no direct liquidator: this deployment has the auctions only")
+        p = self.c["direct"].functions.previewLiquidateDirect(account, cid, cap).call()
         refusal = None
         if not p[0]:
             refusal = self._error_names().get(bytes(p[1]).hex(), "0x" + bytes(p[1]).hex())
@@ -285,7 +287,7 @@ class UnwindClient:
         from eth_utils import keccak
 
         out = {}
-        for item in self.c["engine"].abi:
+        for item in self.c["direct"].abi:
             if item.get("type") == "error":
                 sig = f"{item['name']}({','.join(i['type'] for i in item.get('inputs', []))})"
                 out[keccak(text=sig)[:4].hex()] = item["name"]
@@ -323,7 +325,8 @@ class UnwindClient:
                             "max_discount": _dec(p[6], WAD), "redo_tip": _dec(p[7], WAD),
                             "redo_chip": _dec(p[8], WAD)},
                 "direct": dict(zip(("max_debt", "min_discount", "max_discount"),
-                                   (_dec(x, WAD) for x in e.directParams(cid).call()))),
+                                   (_dec(x, WAD) for x in self.c["direct"].functions.directParams(cid).call())))
+                if "direct" in self.c else {"max_debt": Decimal(0), "min_discount": Decimal(0), "max_discount": Decimal(0)},
             }
         return {
             "system": {"dust": _dec(v.dust().call(), WAD), "debt_ceiling": _dec(v.debtCeiling().call(), WAD),

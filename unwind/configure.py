@@ -154,7 +154,7 @@ def plan_changes(client, desired: SystemParams, record: dict) -> Plan:
         direct_changed = [k for k, new in zip(("max_debt", "min_discount", "max_discount"), c.direct.as_tuple())
                           if diff(f"{path}.direct.{k}", hd[k], Decimal(new) / WAD)]
         if direct_changed:
-            late.append(Call("engine", "setDirectParams", (cid, c.direct.as_tuple()),
+            late.append(Call("direct", "setDirectParams", (cid, c.direct.as_tuple()),
                              [f"{path}.direct.{k}" for k in direct_changed]))
         # The feed: one setFeed call carries every field.
         hf = h["feed"]
@@ -267,7 +267,7 @@ def _plan_listing(plan: Plan, c, desired: SystemParams, path: str, cid: int, cal
     calls.append(Call("auction", "setParams", (cid, c.auction.as_tuple()), why))
     calls.append(Call("engine", "setCollateralCap", (cid, c.collateral_cap), why))
     if c.direct.max_debt:
-        calls.append(Call("engine", "setDirectParams", (cid, c.direct.as_tuple()), why))
+        calls.append(Call("direct", "setDirectParams", (cid, c.direct.as_tuple()), why))
     if c.frozen:
         calls.append(Call("vault", "setFrozen", (cid, True), why))
     plan.new_collaterals[c.symbol] = {"token": c.token, "feed": c.feed, "id": cid, "decimals": c.decimals}

@@ -27,6 +27,7 @@ class System:
     ids: dict = field(default_factory=dict)  # symbol -> collateral id
     params: SystemParams | None = None
     risk: object = None  # AdaptiveRisk, when params.adaptive.enabled
+    direct: object = None  # DirectLiquidator (IDirectLiquidator): direct liquidation beside the auctions
 
     @property
     def modules(self) -> dict:
@@ -39,6 +40,8 @@ class System:
             "engine": self.engine,
             "timelock": self.timelock,
         }
+        if self.direct is not None:
+            modules["direct"] = self.direct
         if self.risk is not None:
             modules["risk"] = self.risk
         return modules
@@ -196,14 +199,14 @@ def count_steps(params: SystemParams, guardian_is_deployer: bool) -> int:
 
     Mirrors deploy_system and hand_over; tests/operator/test_deploy.py checks it against real deployments.
     """
-    n = 7 + 12 + 1  # modules; module roles; recovery grace
+    n = 8 + 14 + 1  # modules; module roles; recovery grace
     n += bool(params.sequencer_feed) + (params.min_ramp_duration != 86400)
     for c in params.collaterals:
         n += (not c.token) + (not c.feed) + 4 + bool(c.frozen)  # mocks; feed, listing, auction, cap; frozen
         n += bool(c.direct.max_debt)  # direct liquidation
     n += -(-params.auction_reserve // RESERVE_CHUNK)
     n += 2 + (params.stability_fee != 10**27) + 5  # dust, ceiling; fee; engine settings
-    modules = 5
+    modules = 6
     if params.adaptive.enabled:
         from unwind.risk import default_bands
 
@@ -235,19 +238,22 @@ def deploy_system(project, deployer, params: SystemParams | None = None, guardia
     vault = steps.deploy("vault", "Vault", deployer, debt, buffer, oracle)
     auction = steps.deploy("auction", "DutchAuction", deployer, vault, debt, buffer)
     engine = steps.deploy("engine", "LiquidationEngine", deployer, vault, auction, debt, buffer)
+    direct = steps.deploy("direct", "DirectLiquidator", deployer, vault, debt, buffer, engine)
     timelock = steps.deploy("timelock", "Timelock", params.timelock_delay, proposers, executors, deployer)
 
     # Module roles: who may mint, burn, confiscate, kick, absorb.
-    grants = [(debt, "debt_token", "MINTER_ROLE", m, n) for m, n in ((vault, "vault"), (engine, "engine"), (buffer, "buffer"))]
+    grants = [(debt, "debt_token", "MINTER_ROLE", m, n) for m, n in ((vault, "vault"), (engine, "engine"), (buffer, "buffer"),
+                                                                    (direct, "direct"))]
     grants += [(debt, "debt_token", "BURNER_ROLE", m, n) for m, n in ((vault, "vault"), (auction, "auction"), (buffer, "buffer"),
-                                                                    (engine, "engine"))]  # engine: direct liquidations
-    grants += [(vault, "vault", "ENGINE_ROLE", engine, "engine"), (vault, "vault", "AUCTION_ROLE", auction, "auction"),
+                                                                    (direct, "direct"))]
+    grants += [(vault, "vault", "ENGINE_ROLE", engine, "engine"), (vault, "vault", "ENGINE_ROLE", direct, "direct"),
+               (vault, "vault", "AUCTION_ROLE", auction, "auction"),
                (auction, "auction", "ENGINE_ROLE", engine, "engine")]
     grants += [(buffer, "buffer", "MODULE_ROLE", m, n) for m, n in ((auction, "auction"), (engine, "engine"))]
     for target, tname, rname, module, mname in grants:
         steps.send(f"role.{tname}.{rname}.{mname}", target, "grantRole", role(rname), module)
 
-    system = System(debt, oracle, buffer, vault, auction, engine, timelock, params=params)
+    system = System(debt, oracle, buffer, vault, auction, engine, timelock, params=params, direct=direct)
     steps.send("oracle.setRecoveryGrace", oracle, "setRecoveryGrace", params.recovery_grace)
     if params.sequencer_feed:
         steps.send("oracle.setSequencerFeed", oracle, "setSequencerFeed", params.sequencer_feed, params.sequencer_grace)
@@ -271,7 +277,7 @@ def deploy_system(project, deployer, params: SystemParams | None = None, guardia
         steps.send(f"{k}.auction.setParams", auction, "setParams", cid, c.auction.as_tuple())
         steps.send(f"{k}.setCollateralCap", engine, "setCollateralCap", cid, c.collateral_cap)
         if c.direct.max_debt:
-            steps.send(f"{k}.setDirectParams", engine, "setDirectParams", cid, c.direct.as_tuple())
+            steps.send(f"{k}.setDirectParams", direct, "setDirectParams", cid, c.direct.as_tuple())
         if c.frozen:
             steps.send(f"{k}.setFrozen", vault, "setFrozen", cid, True)
         system.collateral[c.symbol] = token
@@ -329,7 +335,7 @@ def hand_over(system: System, deployer, guardian, steps: _Steps | None = None) -
     steps = steps or _Steps(None, deployer, Journal(), None, None)
     guardian = _address(guardian)
     timelock = system.timelock
-    names = ("oracle", "buffer", "vault", "auction", "engine") + (("risk",) if system.risk is not None else ())
+    names = ("oracle", "buffer", "vault", "auction", "engine", "direct") + (("risk",) if system.risk is not None else ())
     for name in names:
         module = getattr(system, name)
         k = f"handover.{name}"

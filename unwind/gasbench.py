@@ -175,7 +175,7 @@ def run_operations(s, chain, op, borrowers, keeper, bidder) -> dict:
     out["reserve_per_sale"] = (s.auction.reserve(RESERVE_MEASURED, sender=op), RESERVE_MEASURED)
     for name, account in (("liquidate_direct", borrowers[5 + BATCH]), ("liquidate_direct_two", borrowers[6 + BATCH])):
         _new_second(chain)
-        out[name] = (s.engine.liquidateDirect(account, s.ids["WETH"], 2**256 - 1, 0, bidder, b"", sender=bidder), 1)
+        out[name] = (s.direct.liquidateDirect(account, s.ids["WETH"], 2**256 - 1, 0, bidder, b"", sender=bidder), 1)
     return out
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from unwind.params import SystemParams, params_hash, to_document
 
 DEV_CHAIN_IDS = (31337, 1337)  # anvil / hardhat / ganache development chains
-MODULES = ("debt_token", "oracle", "buffer", "vault", "auction", "engine", "timelock")
+MODULES = ("debt_token", "oracle", "buffer", "vault", "auction", "engine", "direct", "timelock")
 
 
 class RecordError(RuntimeError):

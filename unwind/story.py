@@ -252,7 +252,7 @@ def run_story(system: System, chain, operator, borrowers, keeper, workdir: Path,
     r.keeper_txs = keeper.nonce - nonce_before
     liquidations = [e for e in s.engine.Liquidate.range(start, head + 1) if e.keeper == keeper.address]
     symbol_of_id = {cid: sym for sym, cid in s.ids.items()}
-    for e in s.engine.LiquidateDirect.range(start, head + 1):
+    for e in s.direct.LiquidateDirect.range(start, head + 1):
         if e.liquidator != keeper.address:
             continue
         token = s.collateral[symbol_of_id[e.collateralId]]

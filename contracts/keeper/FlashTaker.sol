@@ -21,32 +21,32 @@ interface ISwapMarket {
 ///         (the taker or liquidator), who then pays `owe` (or `repay`) from them in the same
 ///         transaction. The keeper needs no inventory of debt tokens, and a sale that would not
 ///         cover the payment, or fall below the keeper's minimum proceeds, reverts as a whole.
-/// @dev Only the configured auction and engine may call back, and only for calls its owner made.
+/// @dev Only the configured auction and direct liquidator may call back, and only for calls its owner made.
 contract FlashTaker is IUnwindTaker, IUnwindLiquidator {
     using SafeERC20 for IERC20;
 
     address public immutable auction;
     address public immutable owner; // the keeper account
     IERC20 public immutable debtToken;
-    address public immutable engine; // the liquidation engine whose direct liquidations call back
+    address public immutable direct; // the DirectLiquidator whose direct liquidations call back
 
     error NotAuction(address caller);
-    error NotEngine(address caller);
+    error NotDirectLiquidator(address caller);
     error NotOwner(address taker);
     error InsufficientProceeds(uint256 proceeds, uint256 needed);
     error ZeroAddress();
 
     event FlashTake(address indexed collateral, uint256 amount, uint256 owe, uint256 proceeds);
 
-    constructor(address auction_, address owner_, IERC20 debtToken_, address engine_) {
+    constructor(address auction_, address owner_, IERC20 debtToken_, address direct_) {
         if (
             auction_ == address(0) || owner_ == address(0) || address(debtToken_) == address(0)
-                || engine_ == address(0)
+                || direct_ == address(0)
         ) revert ZeroAddress();
         auction = auction_;
         owner = owner_;
         debtToken = debtToken_;
-        engine = engine_;
+        direct = direct_;
     }
 
     /// @param data abi.encode(market, minProceeds): where to sell and the least the keeper accepts.
@@ -66,7 +66,7 @@ contract FlashTaker is IUnwindTaker, IUnwindLiquidator {
         uint256 repay,
         bytes calldata data
     ) external {
-        if (msg.sender != engine) revert NotEngine(msg.sender);
+        if (msg.sender != direct) revert NotDirectLiquidator(msg.sender);
         _sell(liquidator, collateral, seized, repay, data);
     }
 
@@ -79,7 +79,7 @@ contract FlashTaker is IUnwindTaker, IUnwindLiquidator {
         IERC20(collateral).forceApprove(market, amount);
         uint256 proceeds = ISwapMarket(market).swap(collateral, amount, floor, address(this));
         if (proceeds < floor) revert InsufficientProceeds(proceeds, floor);
-        debtToken.safeTransfer(taker, proceeds); // the auction (engine) then burns `owe` from the taker
+        debtToken.safeTransfer(taker, proceeds); // the auction (direct liquidator) then burns `owe` from the taker
         emit FlashTake(collateral, amount, owe, proceeds);
     }
 }

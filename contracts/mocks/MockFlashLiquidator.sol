@@ -4,7 +4,7 @@ pragma solidity 0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {IUnwindLiquidator} from "../../interfaces/IUnwindLiquidator.sol";
-import {ILiquidationEngine} from "../../interfaces/ILiquidationEngine.sol";
+import {IDirectLiquidator} from "../../interfaces/IDirectLiquidator.sol";
 import {MockFixedPriceMarket} from "./MockFlashTaker.sol";
 
 /// @notice A direct liquidator's flash receiver for the tests: sells the seized collateral in a
@@ -19,7 +19,7 @@ contract MockFlashLiquidator is IUnwindLiquidator {
         Reenter
     }
 
-    ILiquidationEngine public immutable engine;
+    IDirectLiquidator public immutable engine;
     IERC20 public immutable debtToken;
     MockFixedPriceMarket public immutable market;
     Mode public mode;
@@ -30,7 +30,7 @@ contract MockFlashLiquidator is IUnwindLiquidator {
 
     error NotEngine(address caller);
 
-    constructor(ILiquidationEngine engine_, IERC20 debtToken_, MockFixedPriceMarket market_) {
+    constructor(IDirectLiquidator engine_, IERC20 debtToken_, MockFixedPriceMarket market_) {
         engine = engine_;
         debtToken = debtToken_;
         market = market_;

@@ -678,11 +678,11 @@ class UnwindMachine(RuleBasedStateMachine):
         before_tok = tok.functions.balanceOf(self.w.keeper).call()
         before_debt = self.c["debt_token"].functions.balanceOf(self.w.keeper).call()
         try:
-            rcpt = self.send(eng.functions.liquidateDirect(acct, cid, max_repay, 0, self.w.keeper, b""), self.w.keeper)
+            rcpt = self.send(self.c["direct"].functions.liquidateDirect(acct, cid, max_repay, 0, self.w.keeper, b""), self.w.keeper)
         except Reverted as r:
             held = view.held[acct][sym]
             q = view.quotes[sym]
-            params = eng.functions.directParams(cid).call()
+            params = self.c["direct"].functions.directParams(cid).call()
             reasons = {
                 "NotLiquidatable": h >= WAD - TOL,
                 "NotHeld": held == 0,
@@ -702,13 +702,13 @@ class UnwindMachine(RuleBasedStateMachine):
             COUNTS["direct_refused"] += 1
             REFUSALS[r.name] = REFUSALS.get(r.name, 0) + 1
             return
-        ev = self.d.events(rcpt, "engine", "LiquidateDirect")[0].args
+        ev = self.d.events(rcpt, "direct", "LiquidateDirect")[0].args
         COUNTS["direct"] += 1
         assert h < WAD + TOL, f"a healthy account (model health {h}) was liquidated directly"
         assert ev.repaid <= max_repay, f"repaid {ev.repaid} above maxRepay {max_repay}"
         price = self.c["oracle"].functions.peek(tok.address).call(block_identifier=rcpt.blockNumber)[2]
         penalty = view.config[sym][1]
-        dp = eng.functions.directParams(cid).call()
+        dp = self.c["direct"].functions.directParams(cid).call()
         lo, hi = min(dp[1], penalty), min(dp[2], penalty)
         assert ev.discount == min(max(WAD - ev.healthBefore, lo), hi), f"discount {ev.discount} for health {ev.healthBefore}"
         value = ev.seized * price // 10 ** self.w.decimals[sym]

@@ -35,7 +35,7 @@ def test_flash_taker_refuses_a_take_its_owner_did_not_start(system, accounts, ch
     market = project.ShortchangingMarket.deploy(s.debt_token, weth_price * 12 // 10, 0, sender=operator)
     fund_with_debt_tokens(s, operator, 100_000)
     s.debt_token.transfer(market, 100_000 * WAD, sender=operator)
-    flash = project.FlashTaker.deploy(s.auction, keeper, s.debt_token, s.engine, sender=operator)
+    flash = project.FlashTaker.deploy(s.auction, keeper, s.debt_token, s.direct, sender=operator)
     data = encode(["address", "uint256"], [market.address, 0])
     _check_revert_data(revert_data(s.auction.take, aid, MAX_UINT, MAX_UINT, flash, data, sender=outsider),
                        flash, "NotOwner", {"taker": outsider.address})
@@ -52,7 +52,7 @@ def test_flash_taker_refuses_proceeds_below_the_keepers_minimum(system, accounts
     market = project.ShortchangingMarket.deploy(s.debt_token, weth_price * 12 // 10, 200, sender=operator)
     fund_with_debt_tokens(s, operator, 100_000)
     s.debt_token.transfer(market, 100_000 * WAD, sender=operator)
-    flash = project.FlashTaker.deploy(s.auction, keeper, s.debt_token, s.engine, sender=operator)
+    flash = project.FlashTaker.deploy(s.auction, keeper, s.debt_token, s.direct, sender=operator)
     _, price, lot, tab = s.auction.getStatus(aid)
     slice_ = min(lot, tab * 10**18 // price)
     quoted = market.getAmountOut(s.collateral["WETH"], slice_)
@@ -79,7 +79,7 @@ def test_flash_take_needs_no_inventory(system, accounts, chain, project, spawn_k
     weth.approve(market, 2**256 - 1, sender=operator)
     s.debt_token.approve(market, 2**256 - 1, sender=operator)
     market.addLiquidity(1_000 * 10**18, 2_550_000 * WAD, sender=operator)
-    flash = project.FlashTaker.deploy(s.auction, keeper, s.debt_token, s.engine, sender=operator)
+    flash = project.FlashTaker.deploy(s.auction, keeper, s.debt_token, s.direct, sender=operator)
 
     borrowers = [accounts[2], accounts[3]]
     for b in borrowers:
@@ -118,9 +118,9 @@ def test_flash_take_needs_no_inventory(system, accounts, chain, project, spawn_k
     assert "flash: sold in the market" in k.output()
 
 
-def test_flash_taker_takes_direct_liquidation_callbacks_from_its_engine_only(system, accounts, chain, project):
-    """FlashTaker serves liquidateDirect too (IUnwindLiquidator): only from the engine it was
-    deployed with (NotEngine), only for its owner (NotOwner); through it the owner liquidates an
+def test_flash_taker_takes_direct_liquidation_callbacks_from_its_direct_liquidator_only(system, accounts, chain, project):
+    """FlashTaker serves liquidateDirect too (IUnwindLiquidator): only from the direct liquidator
+    it was deployed with (NotDirectLiquidator), only for its owner (NotOwner); through it the owner liquidates an
     account with no debt tokens of its own, paid from the market sale."""
     s, operator, keeper, outsider = system, accounts[0], accounts[1], accounts[9]
     borrower = accounts[6]
@@ -135,17 +135,17 @@ def test_flash_taker_takes_direct_liquidation_callbacks_from_its_engine_only(sys
     market = project.ShortchangingMarket.deploy(s.debt_token, fallen * 10**10, 0, sender=operator)
     fund_with_debt_tokens(s, operator, 100_000)
     s.debt_token.transfer(market, 100_000 * WAD, sender=operator)
-    flash = project.FlashTaker.deploy(s.auction, keeper, s.debt_token, s.engine, sender=operator)
+    flash = project.FlashTaker.deploy(s.auction, keeper, s.debt_token, s.direct, sender=operator)
     data = encode(["address", "uint256"], [market.address, 0])
     # called by anyone but the engine
     _check_revert_data(revert_data(flash.onUnwindLiquidate, keeper, borrower, weth, 1, 1, data, sender=outsider),
-                       flash, "NotEngine", {"caller": outsider.address})
+                       flash, "NotDirectLiquidator", {"caller": outsider.address})
     # a direct liquidation someone else starts with the keeper's FlashTaker as receiver
     args = (borrower, s.ids["WETH"], MAX_UINT, 0, flash, data)
-    _check_revert_data(revert_data(s.engine.liquidateDirect, *args, sender=outsider), flash, "NotOwner",
+    _check_revert_data(revert_data(s.direct.liquidateDirect, *args, sender=outsider), flash, "NotOwner",
                        {"taker": outsider.address})
     assert s.debt_token.balanceOf(keeper) == 0
-    tx = s.engine.liquidateDirect(*args, sender=keeper)
-    ev = s.engine.LiquidateDirect.from_receipt(tx)[0]
+    tx = s.direct.liquidateDirect(*args, sender=keeper)
+    ev = s.direct.LiquidateDirect.from_receipt(tx)[0]
     assert ev.liquidator == keeper.address and ev.seized > 0
     assert s.debt_token.balanceOf(keeper) == ev.seized * fallen * 10**10 // 10**18 - ev.repaid  # its profit

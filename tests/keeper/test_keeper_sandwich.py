@@ -48,7 +48,7 @@ def test_sandwiched_flash_take_reverts_instead_of_paying_nothing(system, account
     weth.mint(attacker, 500 * 10**18, sender=attacker)
     weth.approve(market, 2**256 - 1, sender=attacker)
     s.debt_token.approve(market, 2**256 - 1, sender=attacker)
-    flash = project.FlashTaker.deploy(s.auction, keeper, s.debt_token, s.engine, sender=operator)
+    flash = project.FlashTaker.deploy(s.auction, keeper, s.debt_token, s.direct, sender=operator)
 
     weth.mint(borrower, 10 * 10**18, sender=borrower)
     weth.approve(s.vault, 10 * 10**18, sender=borrower)

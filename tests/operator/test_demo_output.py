@@ -11,7 +11,7 @@ def test_demo_tells_the_story_quietly():
     out = res.stdout + res.stderr
     # Quiet: none of Ape's ~150 `INFO: Confirmed 0x...` lines, no compiler input list, no node start/stop.
     assert "Confirmed 0x" not in out and "INFO:" not in out and "Input:" not in out, show(res)
-    assert "- deploying Unwind: 72 steps (contracts and transactions); -v shows each" in res.stdout
+    assert "- deploying Unwind: 79 steps (contracts and transactions); -v shows each" in res.stdout
     # From what and by how much.
     assert "- WETH feed moves from 3,000 to 2,550 uUSD (-15.0%)" in res.stdout
     assert "- WBTC feed moves from 60,000 to 51,000 uUSD (-15.0%)" in res.stdout

@@ -16,7 +16,7 @@ from unwind.client import UnwindClient
 from unwind.params import WAD, default_params, load_params, to_document
 from unwind.record import read_record
 
-MODULES = ("debt_token", "oracle", "buffer", "vault", "auction", "engine", "timelock")
+MODULES = ("debt_token", "oracle", "buffer", "vault", "auction", "engine", "direct", "timelock")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -133,14 +133,14 @@ def test_killed_deploy_resumes(chain, project, accounts, tmp_path):
     assert "reverted" not in res.stdout + res.stderr and "collateralId" not in res.stdout + res.stderr, show(res)
     done = len(before["deployments"]) + len(before["steps"])
     steps = [line for line in res.stdout.splitlines() if line.startswith("step ")]
-    assert steps[0].startswith(f"step {done + 1}/72: ") and steps[-1].startswith("step 72/72: "), show(res)
+    assert steps[0].startswith(f"step {done + 1}/79: ") and steps[-1].startswith("step 79/79: "), show(res)
     after = read_record(path)
     assert after["complete"] is True
     for key, d in before["deployments"].items():  # nothing deployed twice
         assert after["deployments"][key] == d
     for key, s in before["steps"].items():
         assert after["steps"][key] == s
-    assert len(after["deployments"]) == 13 and len(after["steps"]) == 59
+    assert len(after["deployments"]) == 14 and len(after["steps"]) == 65
     assert after["start_block"] == before["start_block"]
     # A working, handed-over system: the timelock governs, the deployer kept nothing.
     vault = project.Vault.at(after["contracts"]["vault"])
@@ -200,5 +200,5 @@ def test_progress_counts_every_step_of_other_parameters(chain, project, accounts
     lines, journal = [], Journal()
     deploy_system(project, accounts[0], params, journal=journal, progress=lines.append)
     n = len(journal.data["deployments"]) + len(journal.data["steps"])
-    assert n == count_steps(params, guardian_is_deployer=False) != count_steps(default_params(), True) == 72
+    assert n == count_steps(params, guardian_is_deployer=False) != count_steps(default_params(), True) == 79
     assert lines[0] == f"step 1/{n}: deploy DebtToken" and lines[-1].startswith(f"step {n}/{n}: ") and len(lines) == n

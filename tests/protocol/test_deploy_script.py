@@ -26,9 +26,9 @@ def test_ape_run_deploy_writes_a_record(tmp_path):
     out = res.stdout + res.stderr
     assert "Confirmed 0x" not in out and "INFO:" not in out and "SUCCESS:" not in out, out[-3000:]
     steps = [line for line in res.stdout.splitlines() if line.startswith("step ")]
-    assert steps[0] == "step 1/72: deploy DebtToken" and steps[-1].startswith("step 72/72: ") and len(steps) == 72
-    assert "step 8/72: debt_token grants MINTER_ROLE to vault" in steps
-    assert "step 24/72: collateral.WETH.listCollateral" in steps
+    assert steps[0] == "step 1/79: deploy DebtToken" and steps[-1].startswith("step 79/79: ") and len(steps) == 79
+    assert "step 9/79: debt_token grants MINTER_ROLE to vault" in steps
+    assert "step 27/79: collateral.WETH.listCollateral" in steps
 
 
 def test_ape_run_deploy_verbose_shows_apes_log(tmp_path):
@@ -38,7 +38,7 @@ def test_ape_run_deploy_verbose_shows_apes_log(tmp_path):
     )
     assert res.returncode == 2, res.stdout[-2000:] + res.stderr[-2000:]
     assert "INFO:     Confirmed 0x" in res.stdout + res.stderr
-    assert "step 2/72: deploy OracleAdapter" in res.stdout
+    assert "step 2/79: deploy OracleAdapter" in res.stdout
 
 
 def test_ape_run_deploy_rejects_an_unknown_network():

@@ -52,13 +52,13 @@ def test_every_role_holder_after_deploy(system, chain, deployer):
             DEFAULT_ADMIN: names(tl),
             role("GOVERNOR_ROLE"): names(tl),
             role("GUARDIAN_ROLE"): names(deployer),
-            role("ENGINE_ROLE"): names(s.engine),
+            role("ENGINE_ROLE"): names(s.engine, s.direct),
             role("AUCTION_ROLE"): names(s.auction),
         },
         "debt_token": {
             DEFAULT_ADMIN: names(tl),
-            role("MINTER_ROLE"): names(s.vault, s.engine, s.buffer),
-            role("BURNER_ROLE"): names(s.vault, s.auction, s.buffer, s.engine),  # engine: direct liquidations
+            role("MINTER_ROLE"): names(s.vault, s.engine, s.buffer, s.direct),
+            role("BURNER_ROLE"): names(s.vault, s.auction, s.buffer, s.direct),  # direct: direct liquidations
         },
         "buffer": {
             DEFAULT_ADMIN: names(tl),
@@ -78,6 +78,11 @@ def test_every_role_holder_after_deploy(system, chain, deployer):
             role("GUARDIAN_ROLE"): names(deployer),
         },
         "oracle": {
+            DEFAULT_ADMIN: names(tl),
+            role("GOVERNOR_ROLE"): names(tl),
+            role("GUARDIAN_ROLE"): names(deployer),
+        },
+        "direct": {
             DEFAULT_ADMIN: names(tl),
             role("GOVERNOR_ROLE"): names(tl),
             role("GUARDIAN_ROLE"): names(deployer),

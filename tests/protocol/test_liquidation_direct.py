@@ -52,7 +52,7 @@ def expected(debt, weighted_sized, value, decimals, price, health, lo=wad("0.02"
     """The documented direct close, computed here from the NatSpec: (debt closed, repay, seized)."""
     disc = min(max(WAD - health, lo), hi)
     v = WAD + pen
-    cap = value * WAD // v
+    cap = whole = value * WAD // v
     by_repay = (max_repay - 2 if max_repay > 2 else 0) * (WAD + disc) // v
     cap = min(cap, by_repay)
     w = mul_div_up(v, lt, WAD)
@@ -70,13 +70,13 @@ def expected(debt, weighted_sized, value, decimals, price, health, lo=wad("0.02"
     repay = mul_div_up(x, v, WAD + disc)
     seized = mul_div(repay, WAD + disc, WAD) * 10**decimals // price
     if amount is not None:
-        seized = min(seized, amount)
+        seized = amount if x >= whole else min(seized, amount)  # a close of the whole holding takes it all
     return x, repay, seized, disc
 
 
 def direct(h, account, liquidator, collateral="WETH", max_repay=MAX_UINT, min_seized=0, receiver=None, data=b""):
     s = h.s
-    return s.engine.liquidateDirect(account, s.ids[collateral], max_repay, min_seized, receiver or liquidator, data,
+    return s.direct.liquidateDirect(account, s.ids[collateral], max_repay, min_seized, receiver or liquidator, data,
                                     sender=liquidator)
 
 
@@ -85,13 +85,13 @@ def checked_direct(h, account, liquidator, collateral="WETH", **kw):
     s = h.s
     cid = s.ids[collateral]
     token = s.collateral[collateral]
-    preview = s.engine.previewLiquidateDirect(account, cid, kw.get("max_repay", MAX_UINT))
+    preview = s.direct.previewLiquidateDirect(account, cid, kw.get("max_repay", MAX_UINT))
     assert preview.allowed and preview.refusal == b"\x00" * 4
     debt0, held0 = s.vault.debtOf(account), s.vault.collateralOf(account, cid)
     bal0, tok0 = s.debt_token.balanceOf(liquidator), token.balanceOf(kw.get("receiver") or liquidator)
     surplus0 = s.buffer.surplus()
     tx = direct(h, account, liquidator, collateral, **kw)
-    ev = one_event(tx, s.engine, "LiquidateDirect")
+    ev = one_event(tx, s.direct, "LiquidateDirect")
     assert (ev.repaid, ev.seized, ev.debtClosed, ev.discount) == (preview.repay, preview.seized, preview.debtClosed,
                                                                    preview.discount)
     assert ev.healthBefore == preview.health < WAD
@@ -134,7 +134,7 @@ def test_the_discount_grows_with_how_unsafe_the_account_is(h, alice, liquidator,
     h.open(alice, {"WETH": 10}, 22_000)
     h.set_price("WETH", price)
     health = s.engine.previewLiquidate(alice).health
-    preview = s.engine.previewLiquidateDirect(alice, s.ids["WETH"], MAX_UINT)
+    preview = s.direct.previewLiquidateDirect(alice, s.ids["WETH"], MAX_UINT)
     assert preview.allowed and preview.health == health
     assert preview.discount == (discount if discount is not None else WAD - health)
     checked_direct(h, alice, liquidator)
@@ -148,9 +148,9 @@ def test_an_underwater_account_goes_to_the_auctions(h, alice, liquidator, keeper
     s = h.s
     h.open(alice, {"WETH": 10}, 22_000)
     h.set_price("WETH", 2_000)
-    with reverts(s.engine, "DirectUnderwater", collateralValue=wad(20_000), debt=wad(22_000)):
+    with reverts(s.direct, "DirectUnderwater", collateralValue=wad(20_000), debt=wad(22_000)):
         direct(h, alice, liquidator)
-    p = s.engine.previewLiquidateDirect(alice, s.ids["WETH"], MAX_UINT)
+    p = s.direct.previewLiquidateDirect(alice, s.ids["WETH"], MAX_UINT)
     assert not p.allowed and p.refusal == keccak(text="DirectUnderwater(uint256,uint256)")[:4]
     s.engine.liquidate(alice, keeper, sender=keeper)
     assert s.vault.debtOf(alice) == 0
@@ -185,16 +185,34 @@ def test_a_dust_remainder_is_never_left(h, alice, liquidator):
     assert s.vault.debtOf(alice) in (0,) or s.vault.debtOf(alice) >= s.vault.dust()
 
 
+def test_a_close_of_the_whole_holding_leaves_no_crumb(h, alice, liquidator, keeper):
+    """Seen in the keeper race test: 4 WETH and 5,000 USDC against 13,000 at WETH 2,250 (health
+    0.90). The close that USDC allows uses all of it (5,000 / 1.05), but the roundings down of
+    repay and seizure took 4,999.999999 USDC and left one unit behind; the account's later full
+    liquidation put that unit in an auction of its own (tab 0.000000001 uUSD) that no keeper
+    would ever pay the gas to buy, and it never ended. Now the whole holding goes."""
+    s = h.s
+    h.open(alice, {"WETH": 4, "USDC": 5_000}, 13_000)
+    h.set_price("WETH", 2_250)
+    preview, ev = checked_direct(h, alice, liquidator, "USDC")
+    assert ev.seized == 5_000 * 10**6 and s.vault.collateralOf(alice, s.ids["USDC"]) == 0
+    assert ev.debtClosed == wad(5_000) * WAD // wad("1.05")
+    s.engine.liquidate(alice, keeper, sender=keeper)
+    assert s.vault.debtOf(alice) == 0
+    lots = [s.auction.sales(i).lot for i in s.auction.list()]
+    assert lots and all(lot > 10**12 for lot in lots), "no auction of a crumb"
+
+
 def test_max_repay_caps_the_close_and_min_seized_guards_the_price(h, alice, liquidator):
     s = h.s
     h.open(alice, {"WETH": 10}, 22_000)
     h.set_price("WETH", 2_700)
-    full = s.engine.previewLiquidateDirect(alice, s.ids["WETH"], MAX_UINT)
-    with reverts(s.engine, "SeizedBelowMinimum", seized=full.seized, minSeized=full.seized + 1):
+    full = s.direct.previewLiquidateDirect(alice, s.ids["WETH"], MAX_UINT)
+    with reverts(s.direct, "SeizedBelowMinimum", seized=full.seized, minSeized=full.seized + 1):
         direct(h, alice, liquidator, min_seized=full.seized + 1)
-    with reverts(s.engine, "DirectBelowDust"):
+    with reverts(s.direct, "DirectBelowDust"):
         direct(h, alice, liquidator, max_repay=wad(500))  # below the dust floor's worth
-    assert not s.engine.previewLiquidateDirect(alice, s.ids["WETH"], wad(500)).allowed
+    assert not s.direct.previewLiquidateDirect(alice, s.ids["WETH"], wad(500)).allowed
     preview, ev = checked_direct(h, alice, liquidator, max_repay=wad(5_000))
     assert wad(4_990) < ev.repaid <= wad(5_000) and ev.repaid < full.repay
 
@@ -205,9 +223,9 @@ def test_max_repay_caps_the_close_and_min_seized_guards_the_price(h, alice, liqu
 def test_a_healthy_account_is_refused(h, alice, liquidator):
     s = h.s
     h.open(alice, {"WETH": 10}, 15_000)
-    with reverts(s.engine, "NotLiquidatable", account=alice.address):
+    with reverts(s.direct, "NotLiquidatable", account=alice.address):
         direct(h, alice, liquidator)
-    p = s.engine.previewLiquidateDirect(alice, s.ids["WETH"], MAX_UINT)
+    p = s.direct.previewLiquidateDirect(alice, s.ids["WETH"], MAX_UINT)
     assert not p.allowed and p.refusal == keccak(text="NotLiquidatable(address,uint256)")[:4]
 
 
@@ -215,7 +233,7 @@ def test_collateral_the_account_does_not_hold_is_refused(h, alice, liquidator):
     s = h.s
     h.open(alice, {"WETH": 10}, 22_000)
     h.set_price("WETH", 2_700)
-    with reverts(s.engine, "NotHeld", account=alice.address, collateralId=s.ids["WBTC"]):
+    with reverts(s.direct, "NotHeld", account=alice.address, collateralId=s.ids["WBTC"]):
         direct(h, alice, liquidator, "WBTC")
 
 
@@ -225,7 +243,7 @@ def test_a_guarded_collateral_is_not_sold_directly(h, alice, liquidator):
     h.set_price("WETH", 2_600)
     h.refresh_all()
     s.oracle.setDelayedStopped(s.collateral["WBTC"], True, sender=h.deployer)
-    with reverts(s.engine, "OracleGuarded", token=s.collateral["WBTC"].address):
+    with reverts(s.direct, "OracleGuarded", token=s.collateral["WBTC"].address):
         direct(h, alice, liquidator, "WBTC")
     # The priced WETH still goes, the guarded WBTC counted at its last price for health.
     checked_direct(h, alice, liquidator, "WETH")
@@ -235,13 +253,13 @@ def test_routing_large_accounts_go_to_the_auctions(h, alice, liquidator):
     s = h.s
     h.open(alice, {"WETH": 10}, 22_000)
     h.set_price("WETH", 2_700)
-    h.govern(s.engine, "setDirectParams", s.ids["WETH"], (wad(20_000), wad("0.02"), wad("0.08")))
+    h.govern(s.direct, "setDirectParams", s.ids["WETH"], (wad(20_000), wad("0.02"), wad("0.08")))
     h.refresh_all()
-    with reverts(s.engine, "DirectNotAllowed", collateralId=s.ids["WETH"], maxDebt=wad(20_000)):
+    with reverts(s.direct, "DirectNotAllowed", collateralId=s.ids["WETH"], maxDebt=wad(20_000)):
         direct(h, alice, liquidator)
-    h.govern(s.engine, "setDirectParams", s.ids["WETH"], (0, 0, 0))  # off
+    h.govern(s.direct, "setDirectParams", s.ids["WETH"], (0, 0, 0))  # off
     h.refresh_all()
-    with reverts(s.engine, "DirectNotAllowed", collateralId=s.ids["WETH"], maxDebt=0):
+    with reverts(s.direct, "DirectNotAllowed", collateralId=s.ids["WETH"], maxDebt=0):
         direct(h, alice, liquidator)
     s.engine.liquidate(alice, liquidator, sender=liquidator)  # the auction path is always there
 
@@ -251,10 +269,10 @@ def test_paused_grace_and_shutdown_refuse_it(h, alice, liquidator, deployer, cha
     h.open(alice, {"WETH": 10}, 22_000)
     h.set_price("WETH", 2_700)
     s.engine.pause(sender=deployer)
-    with reverts(s.engine, "LiquidationsPaused"):
+    with reverts(s.direct, "LiquidationsPaused"):
         direct(h, alice, liquidator)
     h.govern(s.engine, "unpause")
-    with reverts(s.engine, "LiquidationGrace"):
+    with reverts(s.direct, "LiquidationGrace"):
         direct(h, alice, liquidator)
 
 
@@ -262,7 +280,7 @@ def test_zero_receiver_refused(h, alice, liquidator):
     s = h.s
     h.open(alice, {"WETH": 10}, 22_000)
     h.set_price("WETH", 2_700)
-    with reverts(s.engine, "ZeroAddress"):
+    with reverts(s.direct, "ZeroAddress"):
         direct(h, alice, liquidator, receiver=ZERO)
 
 
@@ -277,7 +295,7 @@ def flash(h, project, deployer):
     (lp,) = [deployer]
     h.open(lp, {"USDC": 2_000_000}, 500_000)
     s.debt_token.transfer(market, wad(500_000), sender=lp)
-    receiver = project.MockFlashLiquidator.deploy(s.engine, s.debt_token, market, sender=deployer)
+    receiver = project.MockFlashLiquidator.deploy(s.direct, s.debt_token, market, sender=deployer)
     return receiver, market
 
 
@@ -314,7 +332,7 @@ def test_a_flash_receiver_cannot_reenter(h, alice, liquidator, deployer, flash):
     receiver.setMode(2, sender=deployer)  # Reenter
     h.open(alice, {"WETH": 10}, 22_000)
     h.set_price("WETH", 2_700)
-    with reverts(s.engine, "ReentrancyGuardReentrantCall"):
+    with reverts(s.direct, "ReentrancyGuardReentrantCall"):
         direct(h, alice, liquidator, receiver=receiver, data=b"\x01")
 
 
@@ -341,7 +359,7 @@ def test_self_liquidation_through_a_second_address_loses_what_goes_to_the_buffer
 
     w0 = wealth()
     tx = direct(h, alice, alt)
-    ev = one_event(tx, s.engine, "LiquidateDirect")
+    ev = one_event(tx, s.direct, "LiquidateDirect")
     lost = w0 - wealth()
     assert lost >= 0
     assert abs(lost - (ev.repaid - ev.debtClosed)) <= 10**9  # a few wei of value rounding
@@ -352,7 +370,7 @@ def test_self_liquidation_through_a_second_address_loses_what_goes_to_the_buffer
 
 def test_direct_params_bounds_and_roles(h, outsider):
     s = h.s
-    e = s.engine
+    e = s.direct
     weth = s.ids["WETH"]
     assert tuple(e.directParams(weth)) == (wad(250_000), wad("0.02"), wad("0.08"))
     govern_reverts(h, e, "InvalidParameter", e, "setDirectParams", weth, (1, 0, wad("0.11")), name="maxDiscount")

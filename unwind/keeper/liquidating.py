@@ -210,7 +210,7 @@ class Liquidator:
                       "profit %.2f uUSD after gas, more than starting an auction pays%s", choice.account,
                       health / WAD, choice.repay / WAD, choice.seized / 10**c.decimals, choice.collateral_id,
                       choice.value / WAD, how, choice.profit / WAD, " [dry run]" if self.cfg.dry_run else "")
-        fn = self.c["engine"].functions.liquidateDirect(choice.account, choice.collateral_id, max_repay, min_seized,
+        fn = self.c["direct"].functions.liquidateDirect(choice.account, choice.collateral_id, max_repay, min_seized,
                                                         receiver, data)
         if self._send(fn, "direct", choice.account, self.cfg.gas_direct * 2, profit=choice.profit):
             self.summary.liquidations_sent += 1

@@ -137,7 +137,7 @@ class StateReader:
     def _direct_previews(self, pairs: list, budget: int, head: int) -> dict:
         """engine.previewLiquidateDirect(account, collateralId, budget) of each (account, id) pair:
         -> (allowed, refusal, health, discount, repay, seized, debtClosed, toBuffer), or None."""
-        return dict(zip(pairs, self._batch_calls("engine", "previewLiquidateDirect",
+        return dict(zip(pairs, self._batch_calls("direct", "previewLiquidateDirect",
                                                  [(a, cid, budget) for a, cid in pairs], head)))
 
     def _batch_calls(self, contract: str, name: str, args: list, head: int, chunk: int = 200) -> list:

@@ -121,7 +121,7 @@ def load_abis(build_manifest: Path) -> dict:
     data = json.loads(Path(build_manifest).read_text())
     types = data.get("contractTypes", {})
     names = {"vault": "Vault", "engine": "LiquidationEngine", "auction": "DutchAuction",
-             "oracle": "OracleAdapter", "debt_token": "DebtToken"}
+             "oracle": "OracleAdapter", "debt_token": "DebtToken", "direct": "DirectLiquidator"}
     missing = [n for n in names.values() if n not in types]
     if missing:
         raise FileNotFoundError(f"{build_manifest} lacks {', '.join(missing)}: run `ape compile` first")
@@ -157,6 +157,11 @@ class Keeper(StateReader, Liquidator, Bidder, TransactionSender):
             key: self.w3.eth.contract(address=Web3.to_checksum_address(cfg.addresses[key]), abi=abis[key])
             for key in ("vault", "engine", "auction", "oracle", "debt_token")
         }
+        if cfg.addresses.get("direct"):  # a deployment without it: the keeper uses the auctions only
+            self.c["direct"] = self.w3.eth.contract(address=Web3.to_checksum_address(cfg.addresses["direct"]),
+                                                    abi=abis["direct"])
+        else:
+            cfg.direct = False
         if cfg.addresses.get("risk") and "risk" in abis:
             self.c["risk"] = self.w3.eth.contract(address=Web3.to_checksum_address(cfg.addresses["risk"]),
                                                   abi=abis["risk"])

@@ -83,7 +83,7 @@ def try_liquidate(w: World, account, who=None, label: str = "") -> object:
         for sym, cid in w.s.ids.items():
             if w.s.vault.collateralOf(account, cid) == 0:
                 continue
-            direct = w.attempt(w.s.engine.liquidateDirect, account, cid, MAX_UINT, 0, who, b"", sender=who,
+            direct = w.attempt(w.s.direct.liquidateDirect, account, cid, MAX_UINT, 0, who, b"", sender=who,
                                what=f"liquidate {str(account)[:10]} directly for its {sym}{label}")
             if direct.ok:
                 check_direct_price(w, direct.receipt)
@@ -93,11 +93,11 @@ def try_liquidate(w: World, account, who=None, label: str = "") -> object:
 def check_direct_price(w: World, receipt) -> None:
     """A direct liquidation never sells below the confirmed price less the largest discount
     (ILiquidationEngine DIRECT LIQUIDATION): checked on every one a scenario makes."""
-    for e in w.s.engine.LiquidateDirect.from_receipt(receipt):
+    for e in w.s.direct.LiquidateDirect.from_receipt(receipt):
         sym = next(s for s, cid in w.s.ids.items() if cid == e.collateralId)
         token = w.s.collateral[sym]
         confirmed = w.s.oracle.peek(token, block_id=e.block_number).liquidationPrice
-        max_discount = w.s.engine.directParams(e.collateralId).maxDiscount
+        max_discount = w.s.direct.directParams(e.collateralId).maxDiscount
         paid_per_unit = e.repaid * 10 ** token.decimals() // max(e.seized, 1)
         floor = confirmed * WAD // (WAD + max_discount)
         w.say("protocol", f"direct liquidation sold {sym} at {paid_per_unit / WAD:,.2f} per token "

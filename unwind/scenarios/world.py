@@ -380,7 +380,7 @@ class World:
         start = self.scenario_start_block if since_block is None else since_block
         head = self.chain.blocks.head.number
         both = list(self.s.engine.Liquidate.range(start, head + 1)) + list(
-            self.s.engine.LiquidateDirect.range(start, head + 1))
+            self.s.direct.LiquidateDirect.range(start, head + 1))
         return sorted(both, key=lambda e: (e.block_number, e.log_index))
 
     def takes(self, since_block: int | None = None) -> list:
@@ -428,7 +428,7 @@ class World:
                     head = self.chain.blocks.head.number
                     done |= {str(e.account) for e in s.engine.Liquidate.range(start, head + 1)
                              if str(e.keeper) == str(self.keeper)}
-                    done |= {str(e.account) for e in s.engine.LiquidateDirect.range(start, head + 1)
+                    done |= {str(e.account) for e in s.direct.LiquidateDirect.range(start, head + 1)
                              if str(e.liquidator) == str(self.keeper)}
             finally:
                 proc.stop()

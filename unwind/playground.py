@@ -29,7 +29,7 @@ GUARDS = ["none", "no price", "frozen", "recovery grace", "delayed feed stopped"
 STATUSES = ["unset", "live", "secondary", "frozen"]
 CONTRACT_TYPES = {"debt_token": "DebtToken", "oracle": "OracleAdapter", "buffer": "LiquidityBuffer", "vault": "Vault",
                   "auction": "DutchAuction", "engine": "LiquidationEngine", "timelock": "Timelock",
-                  "risk": "AdaptiveRisk"}
+                  "risk": "AdaptiveRisk", "direct": "DirectLiquidator"}
 
 
 class PlaygroundError(ValueError):
@@ -46,7 +46,7 @@ def load_system(project, record: dict) -> System:
     mods = {name: getattr(project, CONTRACT_TYPES[name]).at(addr) for name, addr in contracts.items()
             if name in CONTRACT_TYPES}
     s = System(**{k: mods[k] for k in ("debt_token", "oracle", "buffer", "vault", "auction", "engine", "timelock")},
-               risk=mods.get("risk"))
+               risk=mods.get("risk"), direct=mods.get("direct"))
     for sym, c in record["collateral"].items():
         s.collateral[sym] = project.MockERC20.at(c["token"])
         s.feeds[sym] = project.MockAggregator.at(c["feed"])
@@ -191,43 +191,54 @@ class Playground:
 
     # --- waiting for the keeper ---
 
-    def history(self, account, since: int) -> tuple[list, list, list]:
-        """(liquidations, kicks, takes) of `account`'s collateral from block `since`."""
+    def history(self, account, since: int) -> tuple[list, list, list, list]:
+        """(liquidations, direct liquidations, kicks, takes) of `account` from block `since`."""
         s, head = self.s, self.chain.blocks.head.number
         address = str(getattr(account, "address", account)).lower()
         liqs = [e for e in s.engine.Liquidate.range(since, head + 1) if str(e.account).lower() == address]
+        directs = []
+        if s.direct is not None:
+            directs = [e for e in s.direct.LiquidateDirect.range(since, head + 1) if str(e.account).lower() == address]
         kicks = [e for e in s.auction.Kick.range(since, head + 1) if str(e.owner).lower() == address]
         ids = {k.id for k in kicks}
         takes = [e for e in s.auction.Take.range(since, head + 1) if e.id in ids]
-        return liqs, kicks, takes
+        return liqs, directs, kicks, takes
 
     def wait(self, account, until: str, since: int, timeout: float, poll: float = 1.0) -> list[str]:
-        """Wait (wall time) until `account` has been liquidated (`until` 'liquidated') or every
-        auction of its collateral has ended ('settled'). Lines that say what happened; raises
-        PlaygroundError on timeout (is the keeper running? is the account unsafe?)."""
+        """Wait (wall time) until `account` has been liquidated, by auction or directly (`until`
+        'liquidated'), or has been liquidated and every auction of its collateral has ended
+        ('settled'; a direct liquidation is settled when it is mined). Lines that say what
+        happened; raises PlaygroundError on timeout (is the keeper running? is the account unsafe?)."""
         import time
 
         end = time.time() + timeout
         while True:
-            liqs, kicks, takes = self.history(account, since)
+            liqs, directs, kicks, takes = self.history(account, since)
             running = {a for a in self.s.auction.list()}
-            done = bool(liqs) if until == "liquidated" else bool(kicks) and not ({k.id for k in kicks} & running)
+            liquidated = bool(liqs or directs)
+            done = liquidated if until == "liquidated" else liquidated and not ({k.id for k in kicks} & running)
             if done:
-                return self._story(liqs, kicks, takes)
+                return self._story(liqs, directs, kicks, takes)
             if time.time() > end:
-                what = "liquidated" if until == "liquidated" else "settled (every auction of its collateral ended)"
+                what = "liquidated" if until == "liquidated" else "settled (liquidated, every auction of its collateral ended)"
                 raise PlaygroundError(f"{getattr(account, 'address', account)} was not {what} within {timeout:.0f} s: "
                                       "is the keeper running and the account unsafe at the confirmed price? "
                                       "(`ape run local status`; a move is confirmed after `ape run local hop 2`)")
             time.sleep(poll)
 
-    def _story(self, liqs, kicks, takes) -> list[str]:
+    def _story(self, liqs, directs, kicks, takes) -> list[str]:
         s = self.s
         symbol = {cid: sym for sym, cid in s.ids.items()}
         number = {k.id: n for n, k in enumerate(kicks, 1)}
         out = [f"liquidated by {e.keeper}: debt closed {Decimal(e.debtClosed) / WAD:,.2f} uUSD, penalty "
                f"{Decimal(e.penalty) / WAD:,.2f}, keeper incentive {Decimal(e.incentive) / WAD:,.2f}, health before "
                f"{Decimal(e.healthBefore) / WAD:.4f}" for e in liqs]
+        for e in directs:
+            sym = symbol.get(e.collateralId, str(e.collateralId))
+            dec = s.collateral[sym].decimals() if sym in s.collateral else 18
+            out.append(f"liquidated directly by {e.liquidator}: debt closed {Decimal(e.debtClosed) / WAD:,.2f} uUSD, "
+                       f"repaid {Decimal(e.repaid) / WAD:,.2f} uUSD for {Decimal(e.seized) / 10**dec:,.4f} {sym} "
+                       f"(discount {Decimal(e.discount) / WAD:.2%}), health before {Decimal(e.healthBefore) / WAD:.4f}")
         for k in kicks:
             sym = symbol.get(k.collateralId, str(k.collateralId))
             dec = s.collateral[sym].decimals() if sym in s.collateral else 18

@@ -73,6 +73,7 @@ def test_the_readme_walkthrough_runs_as_written(tmp_path):
     keeper_log = (copy / ".build" / "keeper.log").read_text() if (copy / ".build" / "keeper.log").exists() else ""
     assert proc.returncode == 0, f"the walkthrough failed (exit {proc.returncode}):\n{out[-4000:]}\n{keeper_log[-3000:]}"
     assert re.search(r"health 1\.2000 \(safe\)", out), out
+    assert re.search(r"liquidated directly by \S+: debt closed [\d,.]+ uUSD, repaid [\d,.]+ uUSD for [\d,.]+ WETH", out), out
     assert "liquidated by" in out and "auction 1 (WETH)" in out, out
     assert re.search(r"take in auction 1 by \S+: paid [\d,.]+ uUSD", out), out
     assert "LIQUIDATABLE" not in out.splitlines()[-1]

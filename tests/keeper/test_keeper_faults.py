@@ -123,6 +123,13 @@ def liquidations(system, lo: int, hi: int) -> list:
     return list(system.engine.Liquidate.range(lo, hi + 1))
 
 
+def liquidations_either_way(system, lo: int, hi: int) -> list:
+    """(account, keeper, block) of every liquidation in blocks lo..hi, by auction or direct."""
+    out = [(str(e.account), str(e.keeper), e.block_number) for e in liquidations(system, lo, hi)]
+    out += [(str(e.account), str(e.liquidator), e.block_number) for e in system.direct.LiquidateDirect.range(lo, hi + 1)]
+    return out
+
+
 @pytest.fixture
 def spawn(chain, tmp_path, record):
     """Keeper processes over RPC (anvil itself, or a URL such as the proxy's); all stopped after."""
@@ -198,7 +205,8 @@ def test_two_keepers_compete_each_account_liquidated_once(system, accounts, chai
     # Both keepers see the same unsafe accounts in the same block: hold mining until both have
     # acted on it, so their liquidations really race for one block.
     automine(chain, False)
-    keepers = [spawn(first, "first"), spawn(second, "second")]
+    # the auction path (kicks, then takes); the direct path: the outage test below and test_keeper_e2e.py
+    keepers = [spawn(first, "first", extra=("--no-direct",)), spawn(second, "second", extra=("--no-direct",))]
     acted = lambda k: "sent liquidate" in k.output() or "skip liquidate" in k.output()  # noqa: E731
     assert wait_until(lambda: all(acted(k) for k in keepers), 60, keepers), [k.output()[-1500:] for k in keepers]
     chain.mine(1)
@@ -264,16 +272,16 @@ def test_rpc_outage_keeper_survives_and_liquidates_after(system, accounts, chain
     proxy.refuse("reset")
     drive(system, chain, operator, lambda: time.time() > t0 + 30, timeout=30, step=12, pause=0.5)
     outage_end = chain.blocks.head.number
-    assert liquidations(system, start, outage_end) == [], "nothing could be liquidated through a dead endpoint"
+    assert liquidations_either_way(system, start, outage_end) == [], "nothing could be liquidated through a dead endpoint"
     assert k.alive(), k.output()[-3000:]
     proxy.resume()
 
     done = drive(system, chain, operator, lambda: not unsafe_accounts(system, borrowers), timeout=90, step=12)
     assert done, k.output()[-3000:]
     head = chain.blocks.head.number
-    liqs = liquidations(system, start, head)
-    assert Counter(e.account for e in liqs) == Counter(unsafe)
-    assert all(e.keeper == keeper.address and e.block_number > outage_end for e in liqs)
+    liqs = liquidations_either_way(system, start, head)  # the keeper chooses direct or auction per account
+    assert {account for account, _, _ in liqs} == set(unsafe)
+    assert all(who == keeper.address and block > outage_end for _, who, block in liqs)
     assert k.alive()
     assert metrics(mport)["unwind_keeper_rpc_errors_total"] >= 1, "the keeper counted its failed round trips"
     assert proxy.refused >= 1, "the keeper kept trying during the outage"
@@ -295,7 +303,7 @@ def test_transaction_the_node_dropped_is_sent_again_at_once(system, accounts, ch
     nonce0 = keeper.nonce
 
     automine(chain, False)
-    k = spawn(keeper, extra=("--kick-only", "--replace-after", "600"))
+    k = spawn(keeper, extra=("--kick-only", "--no-direct", "--replace-after", "600"))
     assert k.wait_for("sent liquidate", 60), k.output()[-3000:]
     [dropped] = mempool_of(chain, keeper.address).values()
     chain.provider.make_request("anvil_dropTransaction", [dropped])
@@ -325,7 +333,7 @@ def test_sigkill_between_send_and_mine_no_duplicate_no_stall(system, accounts, c
 
     automine(chain, False)
     mport = free_port()
-    k = spawn(keeper, extra=("--metrics-port", str(mport)))
+    k = spawn(keeper, extra=("--metrics-port", str(mport), "--no-direct"))  # the auction path: kicks, then takes
     assert k.wait_for("sent liquidate", 60), k.output()[-3000:]
     k.stop(signal.SIGKILL)
     assert k.proc.returncode == -signal.SIGKILL
@@ -475,7 +483,7 @@ def test_nonce_moved_by_another_sender_is_followed_and_still_written_ahead(syste
     borrowers = [accounts[2 + i] for i in range(len(BORROWERS))]
     open_accounts(system, borrowers)
     mport = free_port()
-    k = spawn(keeper, extra=("--kick-only", "--metrics-port", str(mport)))
+    k = spawn(keeper, extra=("--kick-only", "--no-direct", "--metrics-port", str(mport)))
     assert k.wait_for("indexed", 60), k.output()
     head = chain.blocks.head.number
     assert wait_until(lambda: (metric_or_none(mport, "unwind_keeper_last_block") or 0) >= head, 60, [k])

@@ -21,6 +21,9 @@ export PIP_CACHE_DIR := $(BUILD)/pip-cache
 export npm_config_cache := $(BUILD)/npm-cache
 export VIRTUAL_ENV := $(VENV)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# pip runs `rustc --version` for its user-agent line; a rustup shim then writes its settings file
+# under RUSTUP_HOME (default ~/.rustup). Nothing here builds Rust: its state goes to .build/ too.
+export RUSTUP_HOME := $(BUILD)/rustup
 export PYTHONDONTWRITEBYTECODE := 1
 
 SOLC_VERSION := 0.8.28

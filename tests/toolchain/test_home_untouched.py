@@ -76,3 +76,17 @@ def test_silverback_solc_select_npm_and_ape_leave_home_alone(tmp_path):
         subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, timeout=120)
         assert _everything_in(home) == [], f"`{' '.join(cmd)}` wrote to HOME: {_everything_in(home)}"
     assert env["PIP_CACHE_DIR"].startswith(str(ROOT)) and env["npm_config_cache"].startswith(str(ROOT))
+
+
+def test_pip_leaves_home_alone(tmp_path):
+    """Seen on a fresh clone with a fresh HOME (issue 17's check): `make setup`'s pip install left
+    ~/.rustup/settings.toml. pip runs `rustc --version` for its user-agent line whenever it opens
+    a session, and a rustup shim writes its settings file on first use. A session against an index
+    that answers nothing (a closed loopback port) is enough to make pip do it."""
+    home = tmp_path / "home"
+    home.mkdir()
+    port = _free_port()
+    subprocess.run(["pip", "download", "--no-deps", "--retries", "0", "--timeout", "1", "-d", str(tmp_path / "dl"),
+                    "--index-url", f"http://127.0.0.1:{port}/simple", "unwind-nonexistent-package"],
+                   cwd=ROOT, env=_env(home), capture_output=True, timeout=120)
+    assert _everything_in(home) == [], f"pip wrote to HOME: {_everything_in(home)}"

@@ -56,7 +56,6 @@ import {IOracleAdapter} from "./IOracleAdapter.sol";
 ///             IUnwindLiquidator.onUnwindLiquidate is called before the repay is burned from the
 ///             caller (no inventory needed); `minSeized` guards the caller against a price move.
 ///         The auction queue's caps do not apply: nothing is put up for auction.
-///         The auction queue's caps do not apply: nothing is put up for auction.
 interface IDirectLiquidator {
     // --- Types ---
 

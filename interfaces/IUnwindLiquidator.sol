@@ -2,14 +2,18 @@
 pragma solidity 0.8.28;
 
 /// @title Flash direct-liquidation callback
-/// @notice `LiquidationEngine.liquidateDirect` with non-empty `data` sends the seized collateral to
+/// @notice `DirectLiquidator.liquidateDirect` with non-empty `data` sends the seized collateral to
 ///         `receiver` first and then calls `receiver.onUnwindLiquidate`. When the call returns, the
-///         engine burns `repay` debt tokens from the caller of liquidateDirect: the receiver can sell
+///         direct liquidator burns `repay` debt tokens from the caller of liquidateDirect: the receiver can sell
 ///         the collateral in a market and hand the proceeds to the caller, so a liquidator needs no
 ///         inventory of debt tokens (as IUnwindTaker for auction takes).
-/// @dev The engine is locked during the callback: re-entering any liquidation reverts.
-///      Implementations must check that `msg.sender` is the engine they expect and that
-///      `liquidator` is who they trust.
+/// @dev The direct liquidator is locked during the callback: re-entering liquidateDirect reverts.
+///      The engine's auction liquidations (`liquidate`, `liquidateBatch`) stay reachable from the
+///      callback and see the state after the seizure, which is already consistent (the account's
+///      debt and collateral are reduced); only the debt token's supply is `repay` above the
+///      accounting identity until the burn that ends the same transaction, and nothing in the
+///      engine, auction or vault reads the supply. Implementations must check that `msg.sender`
+///      is the direct liquidator they expect and that `liquidator` is who they trust.
 interface IUnwindLiquidator {
     /// @param liquidator the caller of liquidateDirect (who pays `repay`)
     /// @param account the liquidated account

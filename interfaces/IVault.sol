@@ -211,7 +211,7 @@ interface IVault {
         uint256 normalisedDebt
     ) external returns (uint256 debtRemoved);
 
-    /// @notice Engine-only (direct liquidation): remove `normalisedDebt` and `amount` of collateral
+    /// @notice ENGINE_ROLE only (the DirectLiquidator): remove `normalisedDebt` and `amount` of collateral
     ///         `id` from `account` and send that collateral to `receiver` at once (no auction
     ///         custody). Returns the exact decrease of totalDebt() [wad]. Emits Confiscate and
     ///         CollateralConfiscated, as `confiscate` does, so indexers follow both paths alike.

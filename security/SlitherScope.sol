@@ -7,6 +7,7 @@ pragma solidity 0.8.28;
 import {Vault} from "../contracts/vault/Vault.sol";
 import {DebtToken} from "../contracts/vault/DebtToken.sol";
 import {LiquidationEngine} from "../contracts/liquidation/LiquidationEngine.sol";
+import {DirectLiquidator} from "../contracts/liquidation/DirectLiquidator.sol";
 import {DutchAuction} from "../contracts/auction/DutchAuction.sol";
 import {LiquidityBuffer} from "../contracts/buffer/LiquidityBuffer.sol";
 import {OracleAdapter} from "../contracts/oracle/OracleAdapter.sol";

@@ -269,7 +269,7 @@ def changes(cal: Calibration, base_doc: dict, symbol: str, last_price: float) ->
     out: dict[tuple, object] = {c + (key,): float(s[key]) for key in ("liquidation_threshold", "max_ltv", "penalty")}
     out.update({c + ("auction", "curve"): s["curve"], c + ("auction", "buffer"): float(s["buffer"]),
                 c + ("auction", "cut"): float(s["cut"]), c + ("auction", "max_age"): s["max_age"]})
-    # Direct liquidation's discounts stay within the new penalty (ILiquidationEngine DIRECT LIQUIDATION).
+    # Direct liquidation's discounts stay within the new penalty (IDirectLiquidator, DIRECT LIQUIDATION).
     direct = (base_doc["collaterals"][symbol] or {}).get("direct") or {}
     if direct:
         pen = float(s["penalty"])

@@ -85,7 +85,7 @@ class TakeQuote:
 
 @dataclass
 class DirectQuote:
-    """ILiquidationEngine.previewLiquidateDirect: a direct liquidation at the current block."""
+    """IDirectLiquidator.previewLiquidateDirect: a direct liquidation at the current block."""
 
     account: str
     collateral_id: int

@@ -335,7 +335,7 @@ def hand_over(system: System, deployer, guardian, steps: _Steps | None = None) -
     steps = steps or _Steps(None, deployer, Journal(), None, None)
     guardian = _address(guardian)
     timelock = system.timelock
-    names = ("oracle", "buffer", "vault", "auction", "engine", "direct") + (("risk",) if system.risk is not None else ())
+    names = [n for n in ("oracle", "buffer", "vault", "auction", "engine", "direct", "risk") if getattr(system, n) is not None]
     for name in names:
         module = getattr(system, name)
         k = f"handover.{name}"

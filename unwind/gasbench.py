@@ -92,7 +92,7 @@ def run_operations(s, chain, op, borrowers, keeper, bidder) -> dict:
     pool holds a running auction (`liquidate_beyond_reserve`: both sales pay for fresh storage).
     Each liquidated account holds WETH and WBTC, so a liquidation creates two auctions.
     `reserve_per_sale` is `reserve(RESERVE_MEASURED)`'s gas per sale. `liquidate_direct` is a
-    direct liquidation (ILiquidationEngine DIRECT LIQUIDATION) of an account holding only WETH,
+    direct liquidation (IDirectLiquidator, DIRECT LIQUIDATION) of an account holding only WETH,
     `liquidate_direct_two` of one holding WETH and WBTC (both priced for the health check, the
     WETH seized), both by the bidder, which pays with debt tokens it holds and already holds WETH.
     """

@@ -81,7 +81,7 @@ class AuctionParams:
 
 @dataclass
 class DirectParams:
-    """Direct liquidation of one collateral (ILiquidationEngine DIRECT LIQUIDATION)."""
+    """Direct liquidation of one collateral (IDirectLiquidator, DIRECT LIQUIDATION)."""
 
     max_debt: int = 0  # [wad] accounts owing more go through the auctions; 0: no direct liquidation
     min_discount: int = 0  # [wad] the liquidator's discount just below health 1

@@ -16,7 +16,7 @@ interface ISwapMarket {
 
 /// @title FlashTaker
 /// @notice A keeper's callee for `DutchAuction.take(..., receiver = this, data)` and
-///         `LiquidationEngine.liquidateDirect(..., receiver = this, data)`: it receives the
+///         `DirectLiquidator.liquidateDirect(..., receiver = this, data)`: it receives the
 ///         collateral, sells it in the market named in `data`, and sends the proceeds to the keeper
 ///         (the taker or liquidator), who then pays `owe` (or `repay`) from them in the same
 ///         transaction. The keeper needs no inventory of debt tokens, and a sale that would not

@@ -15,10 +15,9 @@ import {IUnwindLiquidator} from "../../interfaces/IUnwindLiquidator.sol";
 /// @notice Direct liquidation at a discount, the one-step path beside the auctions. See
 ///         IDirectLiquidator for the rules; the engine's pause, grace and target health apply.
 /// @dev Holds the vault's ENGINE_ROLE (liquidationSnapshot, seize) and the debt token's MINTER and
-///      BURNER roles, as the engine does.
+///      BURNER roles (the engine keeps MINTER only: it mints penalties, auctions burn).
 contract DirectLiquidator is IDirectLiquidator, Governed, ReentrancyGuardTransient {
     uint256 internal constant WAD = 1e18;
-    uint256 internal constant MAX_PENALTY = 0.25e18; // [wad] the vault's bound on penalties
 
     /// @dev An account as the plan sees it.
     struct Book {
@@ -228,12 +227,17 @@ contract DirectLiquidator is IDirectLiquidator, Governed, ReentrancyGuardTransie
         }
         d.debtClosed = x;
         d.repay = FPM.mulDivUp(x, v, WAD + d.discount);
-        d.toBuffer = d.repay - x;
         uint256 seized =
             FPM.fullMulDiv(FPM.mulDiv(d.repay, WAD + d.discount, WAD), 10 ** h.decimals, price);
-        // A close that uses the whole holding takes all of it: the roundings down above would
-        // otherwise leave a unit or two behind, a crumb no later sale of it pays the gas of.
-        d.seized = seized < h.amount && x < whole ? seized : h.amount;
+        if (x == whole && seized < h.amount) {
+            // A close that uses the whole holding takes all of it (the roundings down above would
+            // leave a unit or two behind, a crumb no later sale of it pays the gas of), and the
+            // liquidator pays for all of it at the discount: never less per unit than the bound.
+            uint256 all = FPM.mulDivUp(FPM.fullMulDivUp(h.amount, price, 10 ** h.decimals), WAD, WAD + d.discount);
+            if (all + 2 <= maxRepay) (d.repay, seized) = (all > d.repay ? all : d.repay, h.amount);
+        }
+        d.toBuffer = d.repay - x;
+        d.seized = seized < h.amount ? seized : h.amount;
         d.allowed = true;
     }
 

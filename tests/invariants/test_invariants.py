@@ -651,7 +651,7 @@ class UnwindMachine(RuleBasedStateMachine):
     @rule(rank=st.integers(0, 3), which=st.integers(0, 5), cap=st.sampled_from(["all", "all", "half", "dust"]),
           ratio=st.sampled_from([85, 90, 93, 95, 97]))
     def liquidate_direct(self, rank, which, cap, ratio):
-        """Direct liquidation (ILiquidationEngine DIRECT LIQUIDATION) of a borrower by the keeper,
+        """Direct liquidation (IDirectLiquidator, DIRECT LIQUIDATION) of a borrower by the keeper,
         paying with its debt tokens: refused only for a documented reason that holds; when it goes
         through, the collateral received is worth at most repay x (1 + discount) at the confirmed
         price, the discount is 1 - health within the collateral's bounds, and maxRepay holds."""

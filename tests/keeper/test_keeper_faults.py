@@ -281,6 +281,10 @@ def test_rpc_outage_keeper_survives_and_liquidates_after(system, accounts, chain
     head = chain.blocks.head.number
     liqs = liquidations_either_way(system, start, head)  # the keeper chooses direct or auction per account
     assert {account for account, _, _ in liqs} == set(unsafe)
+    direct = Counter(e.account for e in system.direct.LiquidateDirect.range(start, head + 1))
+    auction = Counter(e.account for e in liquidations(system, start, head))
+    assert all(n == 1 for n in direct.values()) and all(n == 1 for n in auction.values()), \
+        (direct, auction)  # none twice the same way (a direct close may leave an auction's worth)
     assert all(who == keeper.address and block > outage_end for _, who, block in liqs)
     assert k.alive()
     assert metrics(mport)["unwind_keeper_rpc_errors_total"] >= 1, "the keeper counted its failed round trips"

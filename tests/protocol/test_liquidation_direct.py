@@ -1,4 +1,4 @@
-"""Direct liquidation (ILiquidationEngine DIRECT LIQUIDATION): repay part of an unsafe account's
+"""Direct liquidation (IDirectLiquidator, DIRECT LIQUIDATION): repay part of an unsafe account's
 debt, receive its collateral at the sizing price less a discount that grows with how unsafe it is.
 
 Numbers: WETH $3000 (LT 0.8, penalty 0.1), WBTC $60000 (LT 0.78, penalty 0.1), USDC $1 (LT 0.9,
@@ -69,8 +69,13 @@ def expected(debt, weighted_sized, value, decimals, price, health, lo=wad("0.02"
         x = min_close if min_close <= cap and (min_close == debt or debt - min_close >= dust) else 0
     repay = mul_div_up(x, v, WAD + disc)
     seized = mul_div(repay, WAD + disc, WAD) * 10**decimals // price
+    if amount is not None and x == whole and seized < amount:
+        # a close of the whole holding takes it all, paid for at the discount
+        whole_repay = mul_div_up(-(-amount * price // 10**decimals), WAD, WAD + disc)
+        if whole_repay + 2 <= max_repay:
+            repay, seized = max(repay, whole_repay), amount
     if amount is not None:
-        seized = amount if x >= whole else min(seized, amount)  # a close of the whole holding takes it all
+        seized = min(seized, amount)
     return x, repay, seized, disc
 
 
@@ -197,6 +202,9 @@ def test_a_close_of_the_whole_holding_leaves_no_crumb(h, alice, liquidator, keep
     preview, ev = checked_direct(h, alice, liquidator, "USDC")
     assert ev.seized == 5_000 * 10**6 and s.vault.collateralOf(alice, s.ids["USDC"]) == 0
     assert ev.debtClosed == wad(5_000) * WAD // wad("1.05")
+    # paid for at the discount, all of it: never less per unit than the bound (review finding)
+    assert ev.repaid == mul_div_up(wad(5_000), WAD, WAD + ev.discount)
+    assert wad(5_000) <= mul_div(ev.repaid, WAD + ev.discount, WAD)
     s.engine.liquidate(alice, keeper, sender=keeper)
     assert s.vault.debtOf(alice) == 0
     lots = [s.auction.sales(i).lot for i in s.auction.list()]
@@ -274,6 +282,10 @@ def test_paused_grace_and_shutdown_refuse_it(h, alice, liquidator, deployer, cha
     h.govern(s.engine, "unpause")
     with reverts(s.direct, "LiquidationGrace"):
         direct(h, alice, liquidator)
+    h.advance_fresh(s.engine.unpauseGrace() + 1)
+    h.govern(s.vault, "startShutdown")
+    with reverts(s.direct, "ShutdownActive"):
+        direct(h, alice, liquidator)
 
 
 def test_zero_receiver_refused(h, alice, liquidator):
@@ -334,6 +346,29 @@ def test_a_flash_receiver_cannot_reenter(h, alice, liquidator, deployer, flash):
     h.set_price("WETH", 2_700)
     with reverts(s.direct, "ReentrancyGuardReentrantCall"):
         direct(h, alice, liquidator, receiver=receiver, data=b"\x01")
+
+
+def test_the_auction_engine_called_from_the_callback_sees_a_consistent_state(h, alice, bob, liquidator, deployer,
+                                                                             flash):
+    """Review finding: the callback runs under the direct liquidator's lock only, so the engine's
+    liquidate is reachable from it (IUnwindLiquidator says so). It liquidates another unsafe account
+    from there as it would outside: the account's plan equals its preview taken before, and the
+    accounting identity holds when the transaction ends."""
+    s = h.s
+    receiver, _ = flash
+    h.open(alice, {"WETH": 10}, 22_000)
+    h.open(bob, {"WETH": 10}, 22_000)
+    h.set_price("WETH", 2_700)
+    before = s.engine.previewLiquidate(bob)
+    assert before.liquidatable
+    receiver.setMode(3, sender=deployer)  # LiquidateOther
+    receiver.setTarget(s.engine, bob, sender=deployer)
+    tx = direct(h, alice, liquidator, receiver=receiver, data=b"\x01")
+    ev = one_event(tx, s.engine, "Liquidate")
+    assert ev.account == bob and ev.debtClosed == before.debtToClose and ev.penalty == before.penalty
+    assert one_event(tx, s.direct, "LiquidateDirect").account == alice
+    assert s.vault.healthOf(alice) >= TARGET * (10**6 - 1) // 10**6
+    h.assert_identity()
 
 
 # --- self-liquidation ---

@@ -94,7 +94,7 @@ def keeper_options(f):
                      help="price of the chain's native coin in debt tokens, to weigh gas against incentives and "
                           "profits"),
         click.option("--no-direct", "no_direct", is_flag=True,
-                     help="never liquidate directly (ILiquidationEngine.liquidateDirect): always start auctions; "
+                     help="never liquidate directly (IDirectLiquidator.liquidateDirect): always start auctions; "
                           "by default an account goes direct when that pays more after gas than an auction's "
                           "incentive"),
         click.option("--altruistic", is_flag=True,

@@ -127,7 +127,7 @@ class Liquidator:
         self.log.info("skip liquidate %s: %s; another keeper was probably first", key, reason)
         return False
 
-    # --- direct liquidation (ILiquidationEngine DIRECT LIQUIDATION) ---
+    # --- direct liquidation (IDirectLiquidator, DIRECT LIQUIDATION) ---
     def _direct_choices(self, accounts: list, previews: dict, state, head: int) -> list:
         """(choice, the keeper's debt tokens left for it) for the accounts to liquidate directly
         instead of starting auctions: for each, the best of

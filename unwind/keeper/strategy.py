@@ -143,7 +143,7 @@ def floor_price(reference: int, max_discount: int) -> int:
 
 @dataclass(frozen=True)
 class DirectOption:
-    """One way to liquidate an account directly (ILiquidationEngine DIRECT LIQUIDATION)."""
+    """One way to liquidate an account directly (IDirectLiquidator, DIRECT LIQUIDATION)."""
 
     account: str
     collateral_id: int

@@ -74,7 +74,7 @@ def borrow_max(w: World, who=None, label: str = "") -> int:
 
 def try_liquidate(w: World, account, who=None, label: str = "") -> object:
     """Liquidate `account` through the auctions; when that is refused, try the direct path too,
-    collateral by collateral (ILiquidationEngine DIRECT LIQUIDATION): a scenario that shows a
+    collateral by collateral (IDirectLiquidator, DIRECT LIQUIDATION): a scenario that shows a
     liquidation refused shows it for both paths (a direct one that went through is a liquidation
     in w.liquidations(), which the scenarios' checks count). Returns the auction path's attempt."""
     who = who or w.attacker
@@ -92,7 +92,7 @@ def try_liquidate(w: World, account, who=None, label: str = "") -> object:
 
 def check_direct_price(w: World, receipt) -> None:
     """A direct liquidation never sells below the confirmed price less the largest discount
-    (ILiquidationEngine DIRECT LIQUIDATION): checked on every one a scenario makes."""
+    (IDirectLiquidator, DIRECT LIQUIDATION): checked on every one a scenario makes."""
     for e in w.s.direct.LiquidateDirect.from_receipt(receipt):
         sym = next(s for s, cid in w.s.ids.items() if cid == e.collateralId)
         token = w.s.collateral[sym]

@@ -261,7 +261,7 @@ class World:
 
         if self._errors is None:
             self._errors = {}
-            for name in ("Vault", "LiquidationEngine", "DutchAuction", "OracleAdapter", "LiquidityBuffer",
+            for name in ("Vault", "LiquidationEngine", "DirectLiquidator", "DutchAuction", "OracleAdapter", "LiquidityBuffer",
                          "ConstantProductMarket", "FlashLender", "OracleAttacker"):
                 ct = getattr(self.project, name).contract_type
                 for abi in ct.abi:

@@ -118,8 +118,6 @@ interface IPerpMarkets {
     error InvalidParameter(string name, uint256 value, uint256 min, uint256 max);
     /// @notice `setMarket` may not change a listed market's token.
     error TokenChange(uint8 id, address token, address requested);
-    /// @notice The oracle has no price for the market's token.
-    error NoPrice(uint8 id, address token);
     /// @notice Opening or increasing on a market whose quote is guarded or not LIVE.
     error MarketGuarded(uint8 id, IOracleAdapter.Guard guard, IOracleAdapter.Status status);
     /// @notice The trade would take a side's open interest over its cap.

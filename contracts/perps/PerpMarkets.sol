@@ -156,8 +156,9 @@ contract PerpMarkets is IPerpMarkets, Governed, ReentrancyGuardTransient {
     {
         if (sizeDelta == 0) revert ZeroSize();
         MarketParams memory m = _market(id);
+        // A listed token always has a price: the adapter refuses an unknown token (UnknownToken)
+        // and keeps the last accepted price forever once it had one.
         IOracleAdapter.Quote memory q = oracle.update(m.token);
-        if (q.current == 0) revert NoPrice(id, m.token);
         MarketState storage st = _accrue(id, m, q.current);
         Position storage p = _positions[account][id];
 
@@ -291,8 +292,7 @@ contract PerpMarkets is IPerpMarkets, Governed, ReentrancyGuardTransient {
         _bound("skewScale", p.skewScale, MIN_SKEW_SCALE, MAX_SKEW_SCALE);
         _bound("maxLong", p.maxLong, 0, p.skewScale);
         _bound("maxShort", p.maxShort, 0, p.skewScale);
-        uint256 price = oracle.peek(p.token).current;
-        if (price == 0) revert NoPrice(id, p.token);
+        uint256 price = oracle.peek(p.token).current; // reverts UnknownToken if the oracle has no feed
         // Funding up to now runs under the old parameters.
         if (listed) _accrue(id, old, price);
         else _state[id].lastFundingTime = block.timestamp;

@@ -20,6 +20,9 @@ pragma solidity 0.8.28;
 ///         once it is realised and transferred in. This is deliberately conservative: share value
 ///         never includes money the traders have not yet paid.
 ///
+///         An insolvent pool (shares outstanding and totalAssets 0) takes no deposits or mints
+///         (`maxDeposit`/`maxMint` return 0): the money would only pay liabilities already owed.
+///
 ///         WITHDRAWAL LIMIT. What stays in the pool after an LP withdrawal must cover the
 ///         liabilities times (1 + withdrawalBuffer): `available = max(0, balance - required)`,
 ///         `required = liabilities + ceil(liabilities * withdrawalBuffer / WAD)`. `maxWithdraw` and

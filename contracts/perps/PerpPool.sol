@@ -60,6 +60,17 @@ contract PerpPool is IPerpPool, ERC4626, Governed, ReentrancyGuardTransient {
         return balance > owed ? balance - owed : 0;
     }
 
+    /// @notice 0 while the pool is insolvent (shares outstanding, totalAssets 0: it owes traders at
+    ///         least what it holds): a deposit would only pay the existing liabilities.
+    function maxDeposit(address) public view override returns (uint256) {
+        return _insolvent() ? 0 : type(uint256).max;
+    }
+
+    /// @notice 0 while the pool is insolvent (see maxDeposit).
+    function maxMint(address) public view override returns (uint256) {
+        return _insolvent() ? 0 : type(uint256).max;
+    }
+
     /// @notice The owner's assets, capped by what the withdrawal limit lets leave the pool.
     function maxWithdraw(address owner) public view override returns (uint256) {
         return FPM.min(_convertToAssets(balanceOf(owner), Math.Rounding.Floor), withdrawable());
@@ -88,6 +99,10 @@ contract PerpPool is IPerpPool, ERC4626, Governed, ReentrancyGuardTransient {
 
     function redeem(uint256 shares, address receiver, address owner) public override nonReentrant returns (uint256) {
         return super.redeem(shares, receiver, owner);
+    }
+
+    function _insolvent() internal view returns (bool) {
+        return totalSupply() != 0 && totalAssets() == 0;
     }
 
     function _decimalsOffset() internal pure override returns (uint8) {

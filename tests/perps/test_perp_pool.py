@@ -152,6 +152,11 @@ def test_pool_cannot_pay_more_than_it_holds(pool_setup, lp, alice):
     bal = p.uusd.balanceOf(p.pool)
     with reverts(p.pool.PoolBalanceShort, balance=bal):
         p.markets.modifyPosition(alice, WETH, -100 * WAD, 0, sender=alice)
+    # Insolvent: the pool owes more than it holds, so it takes no new LP money.
+    assert p.pool.liabilities() > bal and p.pool.totalAssets() == 0
+    assert p.pool.maxDeposit(lp) == 0 and p.pool.maxMint(lp) == 0
+    with reverts(p.pool.ERC4626ExceededMaxDeposit, receiver=lp.address, assets=WAD, max=0):
+        p.pool.deposit(WAD, lp, sender=lp)
     p.assert_conserved()
 
 

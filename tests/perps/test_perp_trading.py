@@ -328,3 +328,28 @@ def test_account_terms_two_markets(funded, alice, bob):
     got = p.markets.accountTerms(alice)
     assert {k: getattr(got, k) for k in want} == want
     p.assert_conserved()
+
+
+def test_frozen_and_recovering_oracle(funded, alice, bob):
+    """A stale feed freezes the token (status FROZEN): no increase, but reducing and closing run at
+    the last accepted price. Back to LIVE, the recovery grace still refuses increases."""
+    p, m = funded, funded.models[WETH]
+    p.trade(alice, WETH, 10 * WAD)
+    last = p.quote(WETH).current
+    p.chain.mine(1, deltatime=3_700)  # past the heartbeat, no new round
+    q = p.quote(WETH)
+    assert (q.status, q.guard) == (3, 2)  # Frozen, Frozen
+    with reverts(p.markets.MarketGuarded, id=WETH, guard=2, status=3):
+        p.markets.modifyPosition(bob, WETH, WAD, 2**256 - 1, sender=bob)
+    skew = p.markets.marketState(WETH).skew
+    _, ev = p.trade(alice, WETH, -3 * WAD)
+    assert ev.fillPrice == m.fill(skew, -3 * WAD, last)
+    for feed in p.s.feeds.values():
+        feed.setAnswer(feed.answer(), sender=p.deployer)
+    q = p.quote(WETH)
+    assert (q.status, q.guard) == (STATUS_LIVE, 3)  # Live, RecoveryGrace
+    with reverts(p.markets.MarketGuarded, id=WETH, guard=3, status=STATUS_LIVE):
+        p.markets.modifyPosition(alice, WETH, WAD, 2**256 - 1, sender=alice)
+    p.trade(alice, WETH, -7 * WAD)
+    assert p.markets.accountTerms(alice).hasPositions is False
+    p.assert_conserved()

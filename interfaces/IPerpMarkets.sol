@@ -58,7 +58,11 @@ import {IOracleAdapter} from "./IOracleAdapter.sol";
 ///
 ///         HEALTH (for the vault's unified formula, `accountTerms`):
 ///           health = (collateral terms + margin - losses + gainsCredited) / (debt + maintenanceRequirement)
-///         where `gainsCredited` already carries the governed `gainsHaircut`.
+///         where `gainsCredited` already carries the governed `gainsHaircut`. Both `gainsCredited`
+///         and `losses` are at the price less favourable to the trader (the initial-margin view:
+///         right for borrowing and withdrawing). A liquidation trigger that must not fire on a
+///         one-round wick (the vault's confirmed-price rule) needs losses at the more favourable
+///         price instead; `pnl` (at `current`) is given for that choice. Open for the integration.
 interface IPerpMarkets {
     // --- Types ---
 

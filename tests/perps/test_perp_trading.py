@@ -283,14 +283,24 @@ def test_authorization_and_operators(funded, alice, bob):
     with reverts(p.markets.NotAuthorized, caller=bob.address, account=alice.address):
         p.markets.withdrawMargin(alice, 1, bob, sender=bob)
     tx = p.markets.setOperator(bob, True, sender=alice)
+    ev = tx.events.filter(p.markets.OperatorSet)[0]
+    assert (ev.account, ev.operator, ev.approved) == (alice.address, bob.address, True)
     assert p.markets.isOperator(alice, bob)
     p.trade(alice, WETH, WAD, sender=bob)
-    p.withdraw_margin(alice, WAD, receiver=bob, sender=bob)
+    cash = p.uusd.balanceOf(bob)
+    tx = p.withdraw_margin(alice, WAD, receiver=bob, sender=bob)
+    ev = tx.events.filter(p.markets.MarginWithdrawn)[0]
+    assert (ev.account, ev.receiver, ev.amount) == (alice.address, bob.address, WAD)
+    assert p.uusd.balanceOf(bob) == cash + WAD
     p.markets.setOperator(bob, False, sender=alice)
     with reverts(p.markets.NotAuthorized):
         p.markets.modifyPosition(alice, WETH, WAD, 2**256 - 1, sender=bob)
     # Anyone may deposit for anyone.
-    p.deposit_margin(alice, 5 * WAD, payer=bob)
+    margin = p.markets.margin(alice)
+    tx = p.deposit_margin(alice, 5 * WAD, payer=bob)
+    ev = tx.events.filter(p.markets.MarginDeposited)[0]
+    assert (ev.account, ev.payer, ev.amount, ev.repaid) == (alice.address, bob.address, 5 * WAD, 0)
+    assert p.markets.margin(alice) == margin + 5 * WAD
     p.assert_conserved()
 
 

@@ -14,3 +14,5 @@ import {OracleAdapter} from "../contracts/oracle/OracleAdapter.sol";
 import {Timelock} from "../contracts/governance/Timelock.sol";
 import {FlashTaker} from "../contracts/keeper/FlashTaker.sol";
 import {AdaptiveRisk} from "../contracts/risk/AdaptiveRisk.sol";
+import {PerpMarkets} from "../contracts/perps/PerpMarkets.sol";
+import {PerpPool} from "../contracts/perps/PerpPool.sol";

@@ -4,6 +4,7 @@ positions, funding, prices (current apart from the delayed price) and haircuts."
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
@@ -54,7 +55,11 @@ def model_liabilities(p, accounts) -> int:
 trade = st.tuples(st.sampled_from([WETH, WBTC]), st.integers(-150, 150), st.integers(-150, 150), st.integers(0, 600))
 
 
-@settings(max_examples=25, deadline=None, database=None, derandomize=True,
+# 12 examples in the default (fast) profile, 100 with `make fuzz` (UNWIND_PROFILE=deep)
+EXAMPLES = 100 if os.environ.get("UNWIND_PROFILE") == "deep" else 12
+
+
+@settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
           phases=(Phase.explicit, Phase.generate),  # no shrinking: a failure prints its example
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(trades=st.lists(trade, min_size=1, max_size=4), weth=st.integers(2_200, 3_800), wbtc=st.integers(45_000, 75_000),

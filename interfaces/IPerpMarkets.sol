@@ -52,7 +52,9 @@ import {IOracleAdapter} from "./IOracleAdapter.sol";
 ///
 ///         SAFETY RULES. Opening, increasing or flipping a position and withdrawing margin must
 ///         leave `margin + gainsCredited - losses >= initialRequirement` (InitialMarginViolated);
-///         they are refused on a market whose oracle quote is guarded or not LIVE (MarketGuarded).
+///         they are refused on a market whose oracle quote is guarded or not LIVE (MarketGuarded),
+///         and so is any of them while the account holds a position on such a market (its last
+///         accepted price may be long gone: it backs no new exposure and no withdrawal).
 ///         Reducing and closing are always allowed, on a guarded market too (at the last accepted
 ///         price). Every state-changing entry is non-reentrant; every rounding favours the pool.
 ///

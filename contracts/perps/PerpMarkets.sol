@@ -392,6 +392,16 @@ contract PerpMarkets is IPerpMarkets, Governed, ReentrancyGuardTransient {
     // --- Internal: margin ---
 
     function _checkInitial(address account) internal view {
+        // A position on a guarded market is worth its last accepted price, which may be long gone:
+        // it backs no new exposure and no withdrawal (review finding) until the guard lifts.
+        uint256 mask = _accounts[account].mask;
+        for (uint256 i; mask >> i != 0; ++i) {
+            if (mask & (uint256(1) << i) == 0) continue;
+            IOracleAdapter.Quote memory q = oracle.peek(_params[uint8(i)].token);
+            if (q.guard != IOracleAdapter.Guard.None || q.status != IOracleAdapter.Status.Live) {
+                revert MarketGuarded(uint8(i), q.guard, q.status);
+            }
+        }
         AccountTerms memory t = _terms(account);
         int256 equity = t.margin + int256(t.gainsCredited) - int256(t.losses);
         if (equity < 0 || uint256(equity) < t.initialRequirement) {

@@ -266,10 +266,18 @@ def test_guarded_market_refuses_increase_allows_reduce_and_close(funded, alice, 
     for who, delta in ((alice, WAD), (bob, WAD), (bob, -WAD), (alice, -11 * WAD)):
         with reverts(p.markets.MarketGuarded, id=WETH, guard=GUARD_DELAYED_STOPPED, status=STATUS_LIVE):
             p.markets.modifyPosition(who, WETH, delta, 0 if delta < 0 else 2**256 - 1, sender=who)
-    p.trade(alice, WBTC, WAD)  # another market is not affected
+    p.trade(bob, WBTC, WAD)  # another market is not affected for an account without a WETH position
+    # Review finding: alice's WETH position, worth its last accepted price, backs nothing new: not
+    # an increase on another market, not a margin withdrawal (it did both before).
+    with reverts(p.markets.MarketGuarded, id=WETH, guard=GUARD_DELAYED_STOPPED, status=STATUS_LIVE):
+        p.markets.modifyPosition(alice, WBTC, WAD, 2**256 - 1, sender=alice)
+    with reverts(p.markets.MarketGuarded, id=WETH, guard=GUARD_DELAYED_STOPPED, status=STATUS_LIVE):
+        p.markets.withdrawMargin(alice, WAD, alice, sender=alice)
     p.trade(alice, WETH, -4 * WAD)
     p.trade(alice, WETH, -6 * WAD)
     assert p.markets.position(alice, WETH).size == 0
+    p.trade(alice, WBTC, WAD)  # with the WETH position closed, she trades again
+    p.withdraw_margin(alice, WAD)
     p.assert_conserved()
 
 

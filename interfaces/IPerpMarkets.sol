@@ -220,6 +220,11 @@ interface IPerpMarkets {
     ///         skew < 0: min). What IPerpPool carries as liabilities.
     function unrealisedLiabilities() external view returns (uint256);
 
+    /// @notice [debt wei] traders' net unrealised PnL over all markets, losses counted (signed),
+    ///         at the price more favourable to the pool (skew > 0: min(current, delayed), skew < 0:
+    ///         max), rounded down: what IPerpPool prices deposits at (its entryAssets).
+    function unrealisedNetForEntry() external view returns (int256);
+
     /// @notice [debt wei] sum of positive margin balances: the debt tokens this contract holds.
     function totalMargin() external view returns (uint256);
 

@@ -15,10 +15,14 @@ pragma solidity 0.8.28;
 ///         ASSETS. `totalAssets = max(0, balance - liabilities)` where `balance` is the pool's
 ///         debt-token balance and `liabilities = IPerpMarkets.unrealisedLiabilities()`: for each
 ///         market, max(0, traders' net unrealised PnL including unsettled funding) at the price
-///         less favourable to the pool. Traders' unrealised LOSSES are never counted as assets
-///         (neither within the pool's assets nor netted across markets): a loss is an asset only
-///         once it is realised and transferred in. This is deliberately conservative: share value
-///         never includes money the traders have not yet paid.
+///         less favourable to the pool. Within a market winners' gains are netted against
+///         losers' losses; across markets losses are not counted: share value for withdrawals never
+///         includes money the traders have not yet paid, beyond that netting.
+///
+///         DEPOSITS are priced at `entryAssets` (balance less the traders' net PnL over all
+///         markets, losses counted, at the price more favourable to the pool), which is never below
+///         totalAssets: one LP's entry cannot be timed between two closes, or across an oracle hop,
+///         to take value from the LPs already in (a review found both with entry at totalAssets).
 ///
 ///         An insolvent pool (shares outstanding and totalAssets 0) takes no deposits or mints
 ///         (`maxDeposit`/`maxMint` return 0): the money would only pay liabilities already owed.
@@ -55,6 +59,14 @@ interface IPerpPool {
 
     /// @notice Traders' unrealised gains the pool owes [wad] (IPerpMarkets.unrealisedLiabilities).
     function liabilities() external view returns (uint256);
+
+    /// @notice [debt wei] what a deposit or mint buys into: the balance less traders' net unrealised
+    ///         PnL with their losses counted (IPerpMarkets.unrealisedNetForEntry, at the price more
+    ///         favourable to the pool), never below totalAssets. Withdrawals and redemptions stay at
+    ///         totalAssets, which counts gains only: an LP can neither buy in cheap after a winner's
+    ///         close nor leave rich before a loser's. Known pitfall: a loss a trader never pays
+    ///         (owed beyond its margin) is counted until it is written off.
+    function entryAssets() external view returns (uint256);
 
     /// @notice Debt tokens that must stay in the pool: liabilities x (1 + withdrawalBuffer), rounded up.
     function requiredReserve() external view returns (uint256);

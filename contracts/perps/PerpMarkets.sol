@@ -262,17 +262,33 @@ contract PerpMarkets is IPerpMarkets, Governed, ReentrancyGuardTransient {
         uint256 mask = listedMarkets;
         for (uint256 i; i < MAX_MARKETS; ++i) {
             if (mask & (uint256(1) << i) == 0) continue;
-            uint8 id = uint8(i);
-            MarketState storage st = _state[id];
-            if (st.longOI == 0 && st.shortOI == 0) continue;
-            MarketParams memory m = _params[id];
-            Prices memory px = _prices(m.token);
-            int256 skew = st.skew;
-            // Funding the traders owe the pool, rounded down (the pool's liability up).
-            int256 funding = _mulSigned(skew * _indexNow(m, st, px.current) - st.sumSizeIndex, 1, WAD2, false);
-            int256 net = _mulSigned(skew, skew > 0 ? px.hi : px.lo, WAD, true) - st.totalCost - funding;
+            int256 net = _marketNet(uint8(i), false);
             if (net > 0) total += uint256(net);
         }
+    }
+
+    /// @inheritdoc IPerpMarkets
+    function unrealisedNetForEntry() external view returns (int256 total) {
+        uint256 mask = listedMarkets;
+        for (uint256 i; i < MAX_MARKETS; ++i) {
+            if (mask & (uint256(1) << i) == 0) continue;
+            total += _marketNet(uint8(i), true);
+        }
+    }
+
+    /// @dev Traders' net unrealised PnL on market `id`, unsettled funding included: at the price
+    ///      less favourable to the pool and rounded up (`forEntry` false: its liability), or at
+    ///      the price more favourable to the pool and rounded down (`forEntry` true).
+    function _marketNet(uint8 id, bool forEntry) internal view returns (int256) {
+        MarketState storage st = _state[id];
+        if (st.longOI == 0 && st.shortOI == 0) return 0;
+        MarketParams memory m = _params[id];
+        Prices memory px = _prices(m.token);
+        int256 skew = st.skew;
+        // Funding the traders owe the pool, rounded against the pool's side of the figure.
+        int256 funding = _mulSigned(skew * _indexNow(m, st, px.current) - st.sumSizeIndex, 1, WAD2, forEntry);
+        uint256 price = (skew > 0) != forEntry ? px.hi : px.lo;
+        return _mulSigned(skew, price, WAD, !forEntry) - st.totalCost - funding;
     }
 
     // --- Governance ---

@@ -60,6 +60,19 @@ contract PerpPool is IPerpPool, ERC4626, Governed, ReentrancyGuardTransient {
         return balance > owed ? balance - owed : 0;
     }
 
+    /// @notice Deposits buy in at `entryAssets()`, which counts traders' unrealised losses (review
+    ///         finding: priced at `totalAssets`, which does not, a deposit between a hedged pair's two
+    ///         closes, winner first, bought shares cheap and took most of the loser's payment from
+    ///         the LPs already in). Rounded down: the depositor gets no share more than it pays for.
+    function previewDeposit(uint256 assets) public view override returns (uint256) {
+        return Math.mulDiv(assets, totalSupply() + 10 ** DECIMALS_OFFSET, entryAssets() + 1, Math.Rounding.Floor);
+    }
+
+    /// @notice The assets a mint of `shares` costs at `entryAssets()`, rounded up (see previewDeposit).
+    function previewMint(uint256 shares) public view override returns (uint256) {
+        return Math.mulDiv(shares, entryAssets() + 1, totalSupply() + 10 ** DECIMALS_OFFSET, Math.Rounding.Ceil);
+    }
+
     /// @notice 0 while the pool is insolvent (shares outstanding, totalAssets 0: it owes traders at
     ///         least what it holds): a deposit would only pay the existing liabilities.
     function maxDeposit(address) public view override returns (uint256) {
@@ -115,6 +128,15 @@ contract PerpPool is IPerpPool, ERC4626, Governed, ReentrancyGuardTransient {
     function liabilities() public view returns (uint256) {
         address m = markets;
         return m == address(0) ? 0 : IPerpMarkets(m).unrealisedLiabilities();
+    }
+
+    /// @inheritdoc IPerpPool
+    function entryAssets() public view returns (uint256) {
+        uint256 balance = IERC20(asset()).balanceOf(address(this));
+        address m = markets;
+        int256 net = m == address(0) ? int256(0) : IPerpMarkets(m).unrealisedNetForEntry();
+        if (net <= 0) return balance + uint256(-net);
+        return balance > uint256(net) ? balance - uint256(net) : 0;
     }
 
     /// @inheritdoc IPerpPool

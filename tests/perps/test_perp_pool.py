@@ -166,3 +166,33 @@ def test_only_the_markets_contract_pays_out(pool_setup, outsider):
     assert p.pool.hasRole(role, p.markets) and p.pool.markets() == p.markets.address
     with reverts(p.pool.AccessControlUnauthorizedAccount, account=outsider.address, neededRole=role):
         p.pool.payOut(outsider, 1, sender=outsider)
+
+
+def test_a_deposit_between_a_hedged_pairs_closes_takes_nothing(pool_setup, lp, accounts, alice, bob):
+    """Review finding (High): alice long 100 WETH, bob short 100 (a hedged pair: no skew, no
+    liability at any price); WETH +10%. alice's close is paid ~30,000 by the pool, and bob's loss
+    stopped counting (totalAssets counts no losses), so the share price fell by the payout. An LP
+    depositing then and redeeming after bob's close took 150/(150 + ~70) of bob's ~30,000 from the
+    LP already in (about 20,000 on the old pricing). Deposits now buy in at entryAssets, which counts
+    bob's loss: the round trip gains nothing, and the first LP keeps what it had."""
+    p, attacker = pool_setup, accounts[6]
+    p.lp_deposit(lp, 100_000 * WAD)
+    p.trade(alice, WETH, 100 * WAD)
+    p.trade(bob, WETH, -100 * WAD)
+    p.set_price(WETH, 3_300)
+    p.trade(alice, WETH, -100 * WAD)  # the winner closes first
+    assert p.pool.entryAssets() > p.pool.totalAssets()
+    before = p.uusd.balanceOf(attacker)
+    p.lp_deposit(attacker, 150_000 * WAD)
+    _, ev = p.trade(bob, WETH, 100 * WAD)  # the loser pays
+    shares, supply = p.pool.balanceOf(attacker), p.pool.totalSupply()
+    assert p.pool.maxRedeem(attacker) == shares
+    p.lp_redeem(attacker, shares)
+    gain = p.uusd.balanceOf(attacker) - before
+    # What an LP in the pool during bob's close earns, and nothing more: its share of the fee.
+    fee_share = -(-ev.fee * shares // supply)
+    assert gain <= fee_share, f"the deposit between the closes took {(gain - fee_share) / WAD:,.2f} uUSD beyond its fee share"
+    assert gain > -WAD, "and it loses no more than rounding"
+    # the first LP has the pool: its 100,000, the fees and bob's loss net of alice's gain
+    assert p.pool.totalSupply() == p.pool.balanceOf(lp)
+    p.assert_conserved()

@@ -31,8 +31,8 @@ import {IOracleAdapter} from "./IOracleAdapter.sol";
 ///
 ///         PRICE IMPACT. fill = price x (1 + (skewBefore + skewAfter) / 2 / skewScale): a trade
 ///         that increases |skew| pays a premium, one that reduces it gets a better price. A buy's
-///         fill rounds up, a sell's down. Open-interest caps are at most skewScale, so the factor
-///         stays in [0, 2].
+///         fill rounds up, a sell's down. Open-interest caps are at most skewScale and skewScale is
+///         never set below either side's open interest, so the factor stays in [0, 2].
 ///
 ///         FUNDING. rate = maxFundingRate x clamp(skew / skewScale, -1, 1) per day: longs pay shorts
 ///         when skew > 0, and the pool, the counterparty of the net skew, receives the difference.

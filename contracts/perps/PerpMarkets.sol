@@ -305,7 +305,12 @@ contract PerpMarkets is IPerpMarkets, Governed, ReentrancyGuardTransient {
         _bound("initialMarginScale", p.initialMarginScale, 0, MAX_INITIAL_MARGIN_SCALE);
         _bound("tradingFee", p.tradingFee, 0, MAX_TRADING_FEE);
         _bound("maxFundingRate", p.maxFundingRate, 0, MAX_FUNDING_RATE);
-        _bound("skewScale", p.skewScale, MIN_SKEW_SCALE, MAX_SKEW_SCALE);
+        {
+            // Never below open interest: fills stay within the documented factor [0, 2] (review).
+            MarketState storage st = _state[id];
+            uint256 oi = st.longOI > st.shortOI ? st.longOI : st.shortOI;
+            _bound("skewScale", p.skewScale, oi > MIN_SKEW_SCALE ? oi : MIN_SKEW_SCALE, MAX_SKEW_SCALE);
+        }
         _bound("maxLong", p.maxLong, 0, p.skewScale);
         _bound("maxShort", p.maxShort, 0, p.skewScale);
         uint256 price = oracle.peek(p.token).current; // reverts UnknownToken if the oracle has no feed

@@ -121,3 +121,19 @@ def test_fresh_pool_refuses_zero_markets(project, perps, deployer):
         pool.setMarkets(ZERO, sender=deployer)
     tx = pool.setMarkets(perps.markets, sender=deployer)
     assert tx.events.filter(pool.MarketsSet)[0].markets == perps.markets.address
+
+
+def test_skew_scale_never_below_open_interest(funded, alice):
+    """Review finding: governance could lower skewScale below a side's open interest, taking fills
+    out of the documented factor [0, 2] (a sell's factor clamps at 0: a zero fill, no fee) and
+    moving value between the pool and open positions. The new scale must cover the larger side."""
+    p = funded
+    p.trade(alice, WETH, 100 * WAD)
+    params = list(market_tuple(p.tokens[WETH], dict(WETH_MARKET, skew_scale=99 * WAD, max_long=50 * WAD,
+                                                    max_short=50 * WAD)))
+    with reverts(p.markets.InvalidParameter, name="skewScale", value=99 * WAD, min=100 * WAD, max=10**30):
+        p.markets.setMarket(WETH, tuple(params), sender=p.deployer)
+    params[6] = 100 * WAD  # exactly the open interest: accepted (caps below it only stop increases)
+    p.markets.setMarket(WETH, tuple(params), sender=p.deployer)
+    p.trade(alice, WETH, -100 * WAD)
+    p.assert_conserved()

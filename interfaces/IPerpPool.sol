@@ -37,6 +37,9 @@ interface IPerpPool {
     error ZeroAddress();
     /// @notice `setMarkets` may be called once.
     error MarketsAlreadySet(address markets);
+    /// @notice MARKETS_ROLE is held by `markets` alone, set once by setMarkets: never granted to
+    ///         another address, never revoked (or renounced).
+    error MarketsRoleFixed(address account);
     error InvalidParameter(string name, uint256 value, uint256 min, uint256 max);
     /// @notice `payOut` asked for more than the pool holds.
     error PoolBalanceShort(uint256 requested, uint256 balance);

@@ -118,6 +118,19 @@ contract PerpPool is IPerpPool, ERC4626, Governed, ReentrancyGuardTransient {
         return totalSupply() != 0 && totalAssets() == 0;
     }
 
+    /// @dev MARKETS_ROLE follows `markets` only (review finding: the admin could grant it to any
+    ///      address, which could then drain the pool through payOut, or revoke it from the markets
+    ///      contract, which made every close that realises a gain revert).
+    function _grantRole(bytes32 role, address account) internal override returns (bool) {
+        if (role == MARKETS_ROLE && account != markets) revert MarketsRoleFixed(account);
+        return super._grantRole(role, account);
+    }
+
+    function _revokeRole(bytes32 role, address account) internal override returns (bool) {
+        if (role == MARKETS_ROLE) revert MarketsRoleFixed(account);
+        return super._revokeRole(role, account);
+    }
+
     function _decimalsOffset() internal pure override returns (uint8) {
         return DECIMALS_OFFSET;
     }

@@ -112,6 +112,14 @@ def test_pool_wiring_is_set_once(perps, outsider):
         p.pool.setMarkets(outsider, sender=p.deployer)
     with reverts(p.pool.InvalidParameter, name="withdrawalBuffer", value=WAD + 1, min=0, max=WAD):
         p.pool.setWithdrawalBuffer(WAD + 1, sender=p.deployer)
+    # Review finding: the admin could grant MARKETS_ROLE past setMarkets (payOut to anyone) or take
+    # it from the markets contract (every close with a gain reverting). The role follows `markets`.
+    markets_role = p.pool.MARKETS_ROLE()
+    with reverts(p.pool.MarketsRoleFixed, account=outsider.address):
+        p.pool.grantRole(markets_role, outsider, sender=p.deployer)
+    with reverts(p.pool.MarketsRoleFixed, account=p.markets.address):
+        p.pool.revokeRole(markets_role, p.markets, sender=p.deployer)
+    assert p.pool.hasRole(markets_role, p.markets) and not p.pool.hasRole(markets_role, outsider)
 
 
 def test_fresh_pool_refuses_zero_markets(project, perps, deployer):

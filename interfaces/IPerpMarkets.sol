@@ -58,6 +58,13 @@ import {IOracleAdapter} from "./IOracleAdapter.sol";
 ///         Reducing and closing are always allowed, on a guarded market too (at the last accepted
 ///         price). Every state-changing entry is non-reentrant; every rounding favours the pool.
 ///
+///         UNCONFIRMED GAINS. A reduction fills at the current price. When that price is more
+///         favourable to the trader than the delayed one, the part of its realised gain beyond
+///         the delayed side, |closed| x |current - min/max(current, delayed)|, is LOCKED for two
+///         OSM hops: it stays margin (it covers losses) but backs no withdrawal (MarginLocked) and
+///         no initial margin, so one oracle round cannot set a price a gain leaves the venue at
+///         (Mango Markets, Oct 2022).
+///
 ///         HEALTH (for the vault's unified formula, `accountTerms`):
 ///           health = (collateral terms + margin - losses + gainsCredited) / (debt + maintenanceRequirement)
 ///         where `gainsCredited` already carries the governed `gainsHaircut`. Both `gainsCredited`
@@ -134,6 +141,9 @@ interface IPerpMarkets {
     error InitialMarginViolated(int256 equity, uint256 required);
     /// @notice `withdrawMargin` of more than the account's (positive) margin balance.
     error MarginBalanceShort(int256 margin, uint256 requested);
+    /// @notice The withdrawal would take margin that holds a realised gain not yet confirmed by the
+    ///         delayed price (`locked`, until `until`): see UNCONFIRMED GAINS.
+    error MarginLocked(uint256 locked, uint256 until);
 
     // --- Events ---
 
@@ -155,6 +165,8 @@ interface IPerpMarkets {
     );
     /// @notice A settlement left the account owing `amount` more (its margin went below zero).
     event LossOwed(address indexed account, uint256 amount, int256 margin);
+    /// @notice `locked` of the account's margin is an unconfirmed realised gain until `until`.
+    event GainLocked(address indexed account, uint256 locked, uint256 until);
 
     // --- User operations ---
 

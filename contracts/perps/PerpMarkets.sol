@@ -58,6 +58,8 @@ contract PerpMarkets is IPerpMarkets, Governed, ReentrancyGuardTransient {
     struct Account {
         int256 margin; // [debt wei] negative: owed
         uint256 mask; // bit i set: a position on market i
+        uint128 locked; // [debt wei] realised gains not yet confirmed by the delayed price
+        uint40 lockedUntil; // [timestamp]
     }
 
     /// @dev Prices of one asset: `current`, and min/max of current and delayed.
@@ -140,6 +142,8 @@ contract PerpMarkets is IPerpMarkets, Governed, ReentrancyGuardTransient {
         Account storage a = _accounts[account];
         int256 m0 = a.margin;
         if (m0 < 0 || uint256(m0) < amount) revert MarginBalanceShort(m0, amount);
+        uint256 locked = _lockedOf(a);
+        if (locked > 0 && uint256(m0) - amount < locked) revert MarginLocked(locked, a.lockedUntil);
         a.margin = m0 - int256(amount);
         totalMargin -= amount;
         if (a.mask != 0) _checkInitial(account);
@@ -180,6 +184,7 @@ contract PerpMarkets is IPerpMarkets, Governed, ReentrancyGuardTransient {
         if (t.s1 == 0) a.mask &= ~(uint256(1) << id);
         else a.mask |= uint256(1) << id;
         _applyMargin(account, t.realised - t.funding - int256(t.fee));
+        if (t.realised > 0) _lockUnconfirmed(account, m.token, q.current, t.s0, sizeDelta, uint256(t.realised));
         if (t.increases) _checkInitial(account);
         emit PositionModified(account, id, sizeDelta, t.fill, t.s1, t.realised, t.funding, t.fee);
         return t.fill;
@@ -400,6 +405,32 @@ contract PerpMarkets is IPerpMarkets, Governed, ReentrancyGuardTransient {
         }
     }
 
+    /// @dev A reduction realised a gain at a fill from `current` while `current` is more favourable
+    ///      to the trader than the delayed price (review finding: one oracle round could set the
+    ///      price a gain was paid at, and the gain could leave at once, the Mango path). The part of
+    ///      the gain beyond the delayed side, |closed| x |current - confirmed|, stays locked for two
+    ///      OSM hops: it is margin (it covers losses), but no withdrawal and no initial margin.
+    function _lockUnconfirmed(address account, address token, uint256 current, int256 s0, int256 d, uint256 gain)
+        internal
+    {
+        Prices memory px = _prices(token);
+        uint256 edge = s0 > 0 ? (current > px.lo ? current - px.lo : 0) : (px.hi > current ? px.hi - current : 0);
+        if (edge == 0) return;
+        uint256 lock = FPM.mulDivUp(FPM.min(_abs(d), _abs(s0)), edge, WAD);
+        if (lock > gain) lock = gain;
+        Account storage a = _accounts[account];
+        uint256 held = block.timestamp < a.lockedUntil ? a.locked : 0;
+        uint256 until = block.timestamp + 2 * uint256(oracle.feedConfig(token).delay);
+        a.locked = uint128(held + lock);
+        a.lockedUntil = uint40(until);
+        emit GainLocked(account, held + lock, until);
+    }
+
+    /// @dev Realised gains still locked (see _lockUnconfirmed).
+    function _lockedOf(Account storage a) internal view returns (uint256) {
+        return block.timestamp < a.lockedUntil ? a.locked : 0;
+    }
+
     /// @dev A settlement left `account` owing `amount` more than its margin covered (its margin is
     ///      now `marginAfter` < 0). The pool did not receive that amount. In this slice the
     ///      negative margin balance is the record of it (repaid first by later deposits and gains);
@@ -424,7 +455,7 @@ contract PerpMarkets is IPerpMarkets, Governed, ReentrancyGuardTransient {
             }
         }
         AccountTerms memory t = _terms(account);
-        int256 equity = t.margin + int256(t.gainsCredited) - int256(t.losses);
+        int256 equity = t.margin - int256(_lockedOf(_accounts[account])) + int256(t.gainsCredited) - int256(t.losses);
         if (equity < 0 || uint256(equity) < t.initialRequirement) {
             revert InitialMarginViolated(equity, t.initialRequirement);
         }

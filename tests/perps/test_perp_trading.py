@@ -237,6 +237,31 @@ def test_unconfirmed_gains_give_no_initial_margin(funded, alice):
         p.markets.withdrawMargin(alice, room + 1, alice, sender=alice)
 
 
+def test_a_gain_realised_at_an_unconfirmed_price_is_locked_for_two_hops(funded, alice):
+    """Review finding: closing after one oracle round moved `current` realised the gain at that
+    price, and all of it could be withdrawn at once: the Mango path the initial rule closes for
+    open positions. The part beyond the delayed price, 50 x (current - delayed), now stays locked
+    (it covers losses, it does not leave) until two OSM hops have confirmed or undone the price."""
+    p = funded
+    set_weth(p, max_funding=0)
+    p.trade(alice, WETH, 50 * WAD)
+    p.set_price(WETH, 3_300, settle=False)
+    cur, delayed = p.prices(WETH)
+    assert cur > delayed
+    _, ev = p.trade(alice, WETH, -50 * WAD)  # closed: no position, no initial rule to stop it
+    assert ev.realisedPnl > 0
+    locked = 50 * (cur - delayed)  # |closed| x (current - delayed): 50 x 300 uUSD
+    margin = p.markets.margin(alice)
+    free = margin - locked
+    with reverts(p.markets.MarginLocked):
+        p.markets.withdrawMargin(alice, free + 1, alice, sender=alice)
+    p.withdraw_margin(alice, free)
+    p.chain.mine(1, deltatime=2 * p.oracle.feedConfig(p.tokens[WETH]).delay)
+    p.withdraw_margin(alice, locked)
+    assert p.markets.margin(alice) == 0
+    p.assert_conserved()
+
+
 def test_open_interest_caps_each_side(funded, alice, bob):
     p = funded
     set_weth(p, max_long=100 * WAD, max_short=50 * WAD)

@@ -35,9 +35,15 @@ PROFILES = {
     # mutation check has a deterministic test for it). 8 runs left short and redo at their minima.
     # With the direct, plant, guard and fill_cap rules (session 6) each rule is drawn less often:
     # 60 steps a run; measured 12 runs: take 4-34, redo 0-122, caps filled 4-50 at 40 steps.
+    # The draws are derandomized, but the runs are not repeatable: anvil stamps blocks with the
+    # wall clock, so a loaded machine gives other timestamps and other trajectories. Session 7,
+    # same code: idle (empty example database) liquidate 12, take 9, redo 22, short 4, planted 23,
+    # filled 87, direct 4; a fresh clone beside two other suites: liquidate 22, take 18, redo 47,
+    # short 3, planted 6 (min_planted was 8: that run failed), filled 34, direct 5. The minima
+    # below leave room for that spread; each still fails a run in which its rule never succeeds.
     "fast": Profile("fast", examples=12, steps=60, shrink=False, oracle_delay=0,
-                    min_liquidate=8, min_take=6, min_redo=3, min_short=2, min_over_limit=0,
-                    min_planted=8, min_filled=4, min_direct=1),
+                    min_liquidate=6, min_take=4, min_redo=3, min_short=1, min_over_limit=0,
+                    min_planted=3, min_filled=4, min_direct=1),
     # Measured (2-core machine, shared): ~10 min; 81 runs, 4473 steps; liquidate 151, take 119,
     # redo 118, ended short 33. The minima leave room for the draws to differ.
     "deep": Profile("deep", examples=80, steps=60, shrink=True, oracle_delay=600,

@@ -11,28 +11,31 @@ fi
 
 ape compile >/dev/null || { echo "unwind: ape compile failed (run it by hand to see why)" >&2; exit 1; }
 
-# Shard A: the process-heavy modules (scenario CLI runs, keeper processes). Shard B: the rest,
-# so a new test folder lands in B without editing this file.
+# Shard A: the process-heavy modules (scenario CLI runs, keeper processes), with perps and the
+# invariant machine to even the two out (session 7, a fresh clone: A 10:07 and B 19:25 before
+# these two moved, about 5 min of B). Shard B: the rest, so a new test folder lands in B
+# without editing this file.
+SHARD_A=(tests/scenarios tests/keeper tests/perps tests/invariants)
 log_a="$(mktemp "${TMPDIR:-/tmp}/unwind-shard-a.XXXXXX")"
-ape test tests/scenarios tests/keeper -p no:cacheprovider >"$log_a" 2>&1 &
+ape test "${SHARD_A[@]}" -p no:cacheprovider >"$log_a" 2>&1 &
 pid_a=$!
 trap 'kill "$pid_a" 2>/dev/null; rm -f "$log_a"' INT TERM
 
-echo "== shard B: tests/ except scenarios and keeper (shard A runs alongside; its log follows)"
-ape test tests/ --ignore=tests/scenarios --ignore=tests/keeper -p no:cacheprovider
+echo "== shard B: tests/ except ${SHARD_A[*]} (shard A runs alongside; its log follows)"
+ape test tests/ "${SHARD_A[@]/#/--ignore=}" -p no:cacheprovider
 rc_b=$?
 
 wait "$pid_a"
 rc_a=$?
 echo
-echo "== shard A: tests/scenarios tests/keeper"
+echo "== shard A: ${SHARD_A[*]}"
 cat "$log_a"
 rm -f "$log_a"
 
 anvil --unwind-gc  # the state caches of the anvils the shards started (toolchain/bin/anvil)
 
 if [ "$rc_a" -ne 0 ] || [ "$rc_b" -ne 0 ]; then
-  echo "unwind: test shards failed (scenarios+keeper: exit $rc_a, the rest: exit $rc_b)" >&2
+  echo "unwind: test shards failed (${SHARD_A[*]}: exit $rc_a, the rest: exit $rc_b)" >&2
   exit 1
 fi
 echo "unwind: both test shards passed"
